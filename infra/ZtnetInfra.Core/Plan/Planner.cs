@@ -1,0 +1,49 @@
+using ZtnetInfra.Core.Settings;
+using ZtnetInfra.Core.Units;
+
+namespace ZtnetInfra.Core.Plan;
+
+/// <summary>Builds the ordered steps for a stack. Pure and deterministic: same settings, same bytes.</summary>
+public static class Planner
+{
+    public static DeploymentPlan Build(StackSettings s)
+    {
+        var f = new StepFactory(s);
+        var steps = new List<RemoteStep>
+        {
+            HostSteps.OsCheck(f),
+            HostSteps.HostPackages(f),
+            HostSteps.ServiceUser(f, s),
+        };
+        var ports = HostSteps.UnprivilegedPorts(f, s);
+        if (ports is not null) steps.Add(ports);
+        steps.Add(HostSteps.DataDirectories(f, s));
+        steps.Add(PodSteps.Secrets(f));
+        steps.Add(PodSteps.PodmanSocket(f));
+
+        var units = UnitBuilder.All(s);
+        var podStep = PodSteps.Unit(f, units[0], "unit-ztnet-pod", ports is null ? ["service-user"] : ["service-user", ports.Name], containerName: null);
+        steps.Add(podStep);
+        var unitSteps = new List<string> { podStep.Name };
+        foreach (var (c, unit) in ServiceCatalogue.Containers.Zip(units.Skip(1)))
+        {
+            var deps = new List<string> { podStep.Name, "data-dirs" };
+            if (UsesSecrets(unit)) deps.Add("podman-secrets");
+            var step = PodSteps.Unit(f, unit, $"unit-{c.Name}", deps, c.Name);
+            steps.Add(step);
+            unitSteps.Add(step.Name);
+        }
+        steps.Add(PodSteps.Enable(f, unitSteps));
+        steps.Add(PodSteps.DatabasePassword(f));
+        var autoUpdate = PodSteps.AutoUpdate(f, s);
+        if (autoUpdate is not null) steps.Add(autoUpdate);
+
+        var gateDeps = new List<string> { "enable-units", "database-password", "podman-socket" };
+        if (autoUpdate is not null) gateDeps.Add(autoUpdate.Name);
+        steps.Add(HealthGate.Make(f, s, steps, gateDeps));
+        return new DeploymentPlan(s, [.. steps], [.. units]);
+    }
+
+    private static bool UsesSecrets(UnitFile unit) =>
+        unit.Values("Service", "ExecStart").Any(v => v.Contains("--secret", StringComparison.Ordinal));
+}

@@ -1,0 +1,110 @@
+using ZtnetInfra.Core.Settings;
+using ZtnetInfra.Core.Shell;
+using ZtnetInfra.Core.Units;
+
+namespace ZtnetInfra.Core.Plan;
+
+/// <summary>Steps that run as the service user, in its systemd user manager.</summary>
+internal static class PodSteps
+{
+    private const string UnitDir = "$HOME/.config/systemd/user";
+
+    public static RemoteStep Secrets(StepFactory f)
+    {
+        var create = ReadSecrets(new Script("podman secrets for the database password and the ZTNet auth secret, from standard input"))
+            .Line($"printf '%s' \"$pg_password\" | podman secret create --replace {ServiceCatalogue.PostgresSecret} - >/dev/null")
+            .Line($"printf '%s' \"$auth_secret\" | podman secret create --replace {ServiceCatalogue.AuthSecret} - >/dev/null")
+            .Line("echo \"ztnet-infra: podman secrets stored\"");
+        var update = ReadSecrets(new Script("replace the podman secrets; restart the containers that read them"))
+            .Line($"printf '%s' \"$pg_password\" | podman secret create --replace {ServiceCatalogue.PostgresSecret} - >/dev/null")
+            .Line($"printf '%s' \"$auth_secret\" | podman secret create --replace {ServiceCatalogue.AuthSecret} - >/dev/null")
+            .Line($"systemctl --user try-restart {ServiceCatalogue.Ztnet.Unit}")
+            .Line("echo \"ztnet-infra: podman secrets replaced\"");
+        var delete = new Script("remove the podman secrets")
+            .Line($"for s in {ServiceCatalogue.PostgresSecret} {ServiceCatalogue.AuthSecret}; do")
+            .Line("  if podman secret inspect \"$s\" >/dev/null 2>&1; then podman secret rm \"$s\" >/dev/null; fi")
+            .Line("done");
+        return f.Make("podman-secrets", "Podman secrets (values on stdin only)", StepAccount.ServiceUser, create, update, delete,
+            dependsOn: ["service-user"], secrets: [PlanSecret.PostgresPassword, PlanSecret.AuthSecret]);
+    }
+
+    private static Script ReadSecrets(Script s) => s
+        .Line("IFS= read -r pg_password || true")
+        .Line("IFS= read -r auth_secret || true")
+        .Line("case \"$pg_password\" in")
+        .Line("  '') echo \"ztnet-infra: the database password did not arrive on standard input\" >&2; exit 1 ;;")
+        .Line("  *[!A-Za-z0-9]*) echo \"ztnet-infra: ztnet:postgresPassword must hold letters and digits only: ZTNet puts it into a URL unencoded\" >&2; exit 1 ;;")
+        .Line("esac")
+        .Line("if [ \"${#pg_password}\" -lt 16 ]; then echo \"ztnet-infra: ztnet:postgresPassword must be at least 16 characters\" >&2; exit 1; fi")
+        .Line("if [ \"${#auth_secret}\" -lt 32 ]; then echo \"ztnet-infra: ztnet:authSecret must be at least 32 characters\" >&2; exit 1; fi");
+
+    public static RemoteStep PodmanSocket(StepFactory f)
+    {
+        var create = new Script("the service user's podman API socket (for `podman --remote` checks)")
+            .Line("systemctl --user enable --now podman.socket");
+        var delete = new Script("stop the podman API socket")
+            .Line("systemctl --user disable --now podman.socket 2>/dev/null || true");
+        return f.Make("podman-socket", "Service user's podman.socket", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["service-user"]);
+    }
+
+    public static RemoteStep Unit(StepFactory f, UnitFile unit, string stepName, IEnumerable<string> dependsOn, string? containerName)
+    {
+        var text = unit.Render();
+        var create = new Script($"write {unit.Name}; restart it only if it runs (an edit takes effect, nothing else moves)")
+            .Line($"unit_file=\"{UnitDir}/{unit.Name}\"")
+            .WriteFile("unit_file", text, "0644")
+            .Line("systemctl --user daemon-reload")
+            .Line($"systemctl --user try-restart {unit.Name}");
+        var delete = new Script($"stop, disable and remove {unit.Name}")
+            .Line($"systemctl --user disable --now {unit.Name} 2>/dev/null || true")
+            .Line($"rm -f \"{UnitDir}/{unit.Name}\"")
+            .Line("systemctl --user daemon-reload")
+            .Line($"systemctl --user reset-failed {unit.Name} 2>/dev/null || true");
+        delete.Line(containerName is null
+            ? $"podman pod rm --force --ignore {ServiceCatalogue.PodName} >/dev/null"
+            : $"podman rm --force --ignore {Sh.Quote(containerName)} >/dev/null");
+        return f.Make(stepName, $"Unit {unit.Name}", StepAccount.ServiceUser, create, delete: delete, dependsOn: dependsOn);
+    }
+
+    public static RemoteStep Enable(StepFactory f, IEnumerable<string> unitSteps)
+    {
+        var units = string.Join(' ', ServiceCatalogue.UnitNames);
+        var create = new Script("enable the pod and its containers at boot (linger) and start them now")
+            .Line("systemctl --user daemon-reload")
+            .Line($"systemctl --user enable {units}")
+            .Line($"systemctl --user start {units}")
+            .Line($"systemctl --user is-active {units} || true");
+        var delete = new Script("stop and disable the pod and its containers")
+            .Line($"systemctl --user disable --now {units} 2>/dev/null || true");
+        return f.Make("enable-units", "Enable and start the pod and containers", StepAccount.ServiceUser, create, delete: delete, dependsOn: unitSteps);
+    }
+
+    public static RemoteStep DatabasePassword(StepFactory f)
+    {
+        // PostgreSQL reads POSTGRES_PASSWORD only when it creates its data directory: a kept
+        // directory (a recreated stack) or a rotated password needs ALTER USER.
+        var create = new Script("make the database accept the current password (kept data, rotation)")
+            .Line("IFS= read -r pg_password || true")
+            .Line("case \"$pg_password\" in ''|*[!A-Za-z0-9]*) echo \"ztnet-infra: the database password on standard input is empty or not letters and digits\" >&2; exit 1 ;; esac")
+            .Line("for _ in $(seq 1 120); do")
+            .Line($"  if podman exec {ServiceCatalogue.Postgres.Name} pg_isready -q -U {ServiceCatalogue.DatabaseUser} >/dev/null 2>&1; then break; fi")
+            .Line("  sleep 2")
+            .Line("done")
+            .Line($"printf \"ALTER USER {ServiceCatalogue.DatabaseUser} WITH PASSWORD '%s';\\n\" \"$pg_password\" \\")
+            .Line($"  | podman exec -i {ServiceCatalogue.Postgres.Name} psql -q -v ON_ERROR_STOP=1 -U {ServiceCatalogue.DatabaseUser} -d postgres >/dev/null")
+            .Line("echo \"ztnet-infra: database password in effect\"");
+        return f.Make("database-password", "Database accepts the current password", StepAccount.ServiceUser, create,
+            dependsOn: ["enable-units"], secrets: [PlanSecret.PostgresPassword]);
+    }
+
+    public static RemoteStep? AutoUpdate(StepFactory f, StackSettings st)
+    {
+        if (!st.AutoUpdate) return null;
+        var create = new Script("daily podman auto-update of the labelled containers")
+            .Line("systemctl --user enable --now podman-auto-update.timer")
+            .Line("podman auto-update --dry-run || true");
+        var delete = new Script("stop podman auto-update")
+            .Line("systemctl --user disable --now podman-auto-update.timer 2>/dev/null || true");
+        return f.Make("auto-update", "podman-auto-update.timer", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["enable-units"]);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Immutable;
+
+namespace ZtnetInfra.Core.Plan;
+
+/// <summary>Which account a step's script runs as on the host.</summary>
+public enum StepAccount
+{
+    /// <summary>root: directly when the SSH login is root, else through `sudo -n`.</summary>
+    Root,
+
+    /// <summary>The service user, inside its own systemd user manager (needs linger).</summary>
+    ServiceUser,
+}
+
+/// <summary>A secret a step reads from standard input, one per line, in the order the step lists them.</summary>
+public enum PlanSecret
+{
+    PostgresPassword,
+    AuthSecret,
+}
+
+/// <summary>What a script is for; the launcher behaves a little differently for Delete.</summary>
+public enum ScriptKind
+{
+    Create,
+    Update,
+    Delete,
+}
+
+/// <summary>A script as run on the host: the body (bash) and the exact command sent over SSH.</summary>
+public sealed record StepScript(ScriptKind Kind, string Body, string Command);
+
+/// <summary>
+/// One remote-command resource: Create runs once, Update on a change (in place), Delete on
+/// destroy or when the step disappears, with the text stored when it was created.
+/// </summary>
+public sealed record RemoteStep
+{
+    /// <summary>Stable name: the Pulumi resource name. Never contains the position.</summary>
+    public required string Name { get; init; }
+
+    public required string Title { get; init; }
+
+    public required StepAccount RunsAs { get; init; }
+
+    public required StepScript Create { get; init; }
+
+    public StepScript? Update { get; init; }
+
+    public StepScript? Delete { get; init; }
+
+    public ImmutableArray<PlanSecret> SecretStdin { get; init; } = [];
+
+    public ImmutableArray<string> DependsOn { get; init; } = [];
+
+    /// <summary>True when a failing command's output may hold something worth hiding: the adapter logs nothing.</summary>
+    public bool Quiet => !SecretStdin.IsEmpty;
+
+    public IEnumerable<StepScript> Scripts => new[] { Create, Update, Delete }.OfType<StepScript>();
+}

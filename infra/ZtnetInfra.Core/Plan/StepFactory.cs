@@ -1,0 +1,25 @@
+using System.Collections.Immutable;
+using ZtnetInfra.Core.Settings;
+using ZtnetInfra.Core.Shell;
+
+namespace ZtnetInfra.Core.Plan;
+
+/// <summary>Assembles a <see cref="RemoteStep"/> from script bodies, wrapping each in the launcher.</summary>
+internal sealed class StepFactory(StackSettings settings)
+{
+    public RemoteStep Make(string name, string title, StepAccount account, Script create, Script? update = null, Script? delete = null,
+        IEnumerable<string>? dependsOn = null, IEnumerable<PlanSecret>? secrets = null) => new()
+    {
+        Name = name,
+        Title = title,
+        RunsAs = account,
+        Create = Wrap(name, ScriptKind.Create, account, create),
+        Update = update is null ? null : Wrap(name, ScriptKind.Update, account, update),
+        Delete = delete is null ? null : Wrap(name, ScriptKind.Delete, account, delete),
+        DependsOn = [.. dependsOn ?? []],
+        SecretStdin = [.. secrets ?? []],
+    };
+
+    private StepScript Wrap(string name, ScriptKind kind, StepAccount account, Script script) =>
+        new(kind, script.Body, Launcher.Wrap(name, kind, account, settings.ServiceUser, script.Body));
+}

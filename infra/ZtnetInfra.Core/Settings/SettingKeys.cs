@@ -1,0 +1,58 @@
+namespace ZtnetInfra.Core.Settings;
+
+/// <summary>What a setting is: its key, default, meaning, a good example and how it is read.</summary>
+public sealed record SettingKey(
+    string Name,
+    string Default,
+    string Description,
+    string Example,
+    bool Required = false,
+    bool Secret = false,
+    bool ConnectionOnly = false)
+{
+    public const string Namespace = "ztnet";
+
+    public string FullKey => $"{Namespace}:{Name}";
+}
+
+/// <summary>The catalogue of every setting a stack can have, in the order the README lists them.</summary>
+public static class SettingKeys
+{
+    public static readonly SettingKey Host = new("host", "(required)", "Address of the server: DNS name or IP address.", "203.0.113.10", Required: true, ConnectionOnly: true);
+    public static readonly SettingKey SshPort = new("sshPort", "22", "SSH port of the server.", "22", ConnectionOnly: true);
+    public static readonly SettingKey SshUser = new("sshUser", "root", "SSH login: root, or a user with passwordless sudo.", "admin", ConnectionOnly: true);
+    public static readonly SettingKey SshHostKey = new("sshHostKey", "(none: not checked, with a warning)", "The server's SSH host key, pinned (a line of /etc/ssh/ssh_host_ed25519_key.pub).", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true);
+    public static readonly SettingKey SshPrivateKey = new("sshPrivateKey", "(none: the SSH agent)", "Private key for the SSH login, set with --secret.", "pulumi config set --secret ztnet:sshPrivateKey < ~/.ssh/id_ed25519", Secret: true, ConnectionOnly: true);
+    public static readonly SettingKey BastionHost = new("bastionHost", "(none)", "Optional jump host the SSH connection goes through.", "bastion.example.org", ConnectionOnly: true);
+    public static readonly SettingKey BastionPort = new("bastionPort", "22", "SSH port of the jump host.", "22", ConnectionOnly: true);
+    public static readonly SettingKey BastionUser = new("bastionUser", "(sshUser)", "Login on the jump host.", "jump", ConnectionOnly: true);
+    public static readonly SettingKey ServiceUser = new("serviceUser", "ztnet", "Unprivileged user that owns the pod and runs it rootless.", "ztnet");
+    public static readonly SettingKey DataDir = new("dataDir", "/opt/ztnet-data", "Directory holding the database, ZeroTier identity and Caddy certificates.", "/srv/ztnet");
+    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy.", "ztnet.example.org", Required: true);
+    public static readonly SettingKey TlsMode = new("tlsMode", "acme", "acme: public certificate (domain must resolve here, port 80 or 443 reachable); internal: Caddy's local CA for LAN use.", "internal");
+    public static readonly SettingKey HttpPort = new("httpPort", "80", "Host port for HTTP (redirects and ACME challenges).", "80");
+    public static readonly SettingKey HttpsPort = new("httpsPort", "443", "Host port for HTTPS.", "443");
+    public static readonly SettingKey ZerotierPort = new("zerotierPort", "9993", "Host UDP port for ZeroTier.", "9993");
+    public static readonly SettingKey PostgresImage = new("postgresImage", Defaults.PostgresImage, "PostgreSQL image (keep major version 15: ZTNet's backups use a 15 client).", "docker.io/library/postgres:15.19-alpine");
+    public static readonly SettingKey ZerotierImage = new("zerotierImage", Defaults.ZerotierImage, "ZeroTier image.", "docker.io/zyclonite/zerotier:1.14.2");
+    public static readonly SettingKey ZtnetImage = new("ztnetImage", Defaults.ZtnetImage, "ZTNet image.", "docker.io/sinamics/ztnet:0.8.2");
+    public static readonly SettingKey CaddyImage = new("caddyImage", Defaults.CaddyImage, "Caddy image.", "docker.io/library/caddy:2.11.4-alpine");
+    public static readonly SettingKey ZtnetHealthPath = new("ztnetHealthPath", "/api/auth/ok", "Path that answers when ZTNet is up (/api/auth/session for releases before 0.8).", "/api/auth/session");
+    public static readonly SettingKey AutoUpdate = new("autoUpdate", "true", "Label the containers for podman auto-update and enable podman-auto-update.timer.", "false");
+    public static readonly SettingKey ZerotierJoinNetworks = new("zerotierJoinNetworks", "false", "Let the ZeroTier container join networks (adds /dev/net/tun, NET_ADMIN, SYS_ADMIN); a controller alone needs none.", "true");
+    public static readonly SettingKey RetainDataOnDestroy = new("retainDataOnDestroy", "true", "Keep the data directory and the service user on destroy; false purges both.", "false");
+    public static readonly SettingKey HealthTimeoutSeconds = new("healthTimeoutSeconds", "300", "How long the final health gate waits for ZTNet through Caddy.", "600");
+    public static readonly SettingKey PostgresPassword = new("postgresPassword", "(generated)", "Database password, set with --secret: letters and digits only, at least 16.", "pulumi config set --secret ztnet:postgresPassword <letters-and-digits>", Secret: true);
+    public static readonly SettingKey AuthSecret = new("authSecret", "(generated)", "ZTNet session secret (NEXTAUTH_SECRET), set with --secret: at least 32 characters, one line.", "pulumi config set --secret ztnet:authSecret \"$(openssl rand -base64 48)\"", Secret: true);
+
+    public static IReadOnlyList<SettingKey> All { get; } =
+    [
+        Host, SshPort, SshUser, SshHostKey, SshPrivateKey, BastionHost, BastionPort, BastionUser,
+        ServiceUser, DataDir, Domain, TlsMode, HttpPort, HttpsPort, ZerotierPort,
+        PostgresImage, ZerotierImage, ZtnetImage, CaddyImage, ZtnetHealthPath,
+        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, HealthTimeoutSeconds,
+        PostgresPassword, AuthSecret,
+    ];
+
+    public static SettingKey? Find(string fullKey) => All.FirstOrDefault(k => k.FullKey == fullKey);
+}

@@ -1,0 +1,178 @@
+namespace ZtnetInfra.Core.Settings;
+
+/// <summary>
+/// Reads a stack's config (keys "ztnet:...") into <see cref="StackSettings"/>, reporting every
+/// problem at once.
+/// </summary>
+public static class SettingsReader
+{
+    public static StackSettings Read(IReadOnlyDictionary<string, ConfigValue> config)
+    {
+        var (settings, errors) = TryRead(config);
+        if (settings is null) throw new InvalidSettingsException(errors);
+        return settings;
+    }
+
+    public static (StackSettings? Settings, IReadOnlyList<SettingError> Errors) TryRead(IReadOnlyDictionary<string, ConfigValue> config)
+    {
+        var errors = new List<SettingError>();
+        var r = new Reader(config, errors);
+
+        foreach (var key in config.Keys.Where(k => k.StartsWith(SettingKey.Namespace + ":", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            if (SettingKeys.Find(key) is null)
+                errors.Add(new SettingError(key, "is not a setting of this program" + Suggest(key), "see the settings table in README.md"));
+        }
+
+        var host = r.Text(SettingKeys.Host, Validate.HostOrAddress);
+        var sshPort = r.Port(SettingKeys.SshPort);
+        var sshUser = r.Text(SettingKeys.SshUser, Validate.UserName);
+        var hostKey = r.Text(SettingKeys.SshHostKey, Validate.SshHostKey);
+        var bastionHost = r.Text(SettingKeys.BastionHost, Validate.HostOrAddress);
+        var bastionPort = r.Port(SettingKeys.BastionPort);
+        var bastionUser = r.Text(SettingKeys.BastionUser, Validate.UserName);
+        var serviceUser = r.Text(SettingKeys.ServiceUser, v => v == "root" ? "must not be root: the pod runs rootless" : Validate.UserName(v));
+        var dataDir = r.Text(SettingKeys.DataDir, Validate.DataDirectory);
+        var domain = r.Text(SettingKeys.Domain, Validate.Hostname);
+        var tls = r.Text(SettingKeys.TlsMode, v => v is "acme" or "internal" ? null : "must be acme or internal");
+        var httpPort = r.Port(SettingKeys.HttpPort);
+        var httpsPort = r.Port(SettingKeys.HttpsPort);
+        var ztPort = r.Port(SettingKeys.ZerotierPort);
+        var pgImage = r.Text(SettingKeys.PostgresImage, Validate.Image);
+        var ztImage = r.Text(SettingKeys.ZerotierImage, Validate.Image);
+        var ztnetImage = r.Text(SettingKeys.ZtnetImage, Validate.Image);
+        var caddyImage = r.Text(SettingKeys.CaddyImage, Validate.Image);
+        var healthPath = r.Text(SettingKeys.ZtnetHealthPath, Validate.HttpPath);
+        var autoUpdate = r.Bool(SettingKeys.AutoUpdate);
+        var join = r.Bool(SettingKeys.ZerotierJoinNetworks);
+        var retain = r.Bool(SettingKeys.RetainDataOnDestroy);
+        var healthTimeout = r.Int(SettingKeys.HealthTimeoutSeconds, 30, 3600);
+        var pgPasswordSet = r.SecretSet(SettingKeys.PostgresPassword);
+        var authSecretSet = r.SecretSet(SettingKeys.AuthSecret);
+        var sshKeySet = r.SecretSet(SettingKeys.SshPrivateKey);
+
+        // Rules across settings, checked only when both sides are valid on their own.
+        if (httpPort is { } hp && httpsPort is { } hsp && hp == hsp)
+            errors.Add(new SettingError(SettingKeys.HttpsPort.FullKey, $"must differ from ztnet:httpPort (both are {hp})", "443"));
+        if (tls == "acme" && domain is not null)
+        {
+            if (!domain.Contains('.'))
+                errors.Add(new SettingError(SettingKeys.Domain.FullKey, $"must be a public DNS name for an ACME certificate (got \"{domain}\"); for a LAN name set ztnet:tlsMode internal", "ztnet.example.org"));
+            if (httpPort is { } p80 && httpsPort is { } p443 && p80 != 80 && p443 != 443)
+                errors.Add(new SettingError(SettingKeys.TlsMode.FullKey, $"acme needs port 80 or 443 published as such for its challenges (httpPort {p80}, httpsPort {p443}); use internal, or publish 80 or 443", "internal"));
+        }
+        if (bastionHost is null)
+        {
+            if (config.ContainsKey(SettingKeys.BastionUser.FullKey))
+                errors.Add(new SettingError(SettingKeys.BastionUser.FullKey, "is set but ztnet:bastionHost is not", "set ztnet:bastionHost too, or remove ztnet:bastionUser"));
+            if (config.ContainsKey(SettingKeys.BastionPort.FullKey))
+                errors.Add(new SettingError(SettingKeys.BastionPort.FullKey, "is set but ztnet:bastionHost is not", "set ztnet:bastionHost too, or remove ztnet:bastionPort"));
+        }
+
+        if (errors.Count > 0) return (null, errors);
+
+        var settings = new StackSettings
+        {
+            Host = host!,
+            SshPort = sshPort ?? 22,
+            SshUser = sshUser ?? "root",
+            SshHostKey = hostKey,
+            BastionHost = bastionHost,
+            BastionPort = bastionPort ?? 22,
+            BastionUser = bastionUser,
+            ServiceUser = serviceUser ?? "ztnet",
+            DataDir = dataDir ?? "/opt/ztnet-data",
+            Domain = domain!,
+            TlsMode = tls == "internal" ? TlsMode.Internal : TlsMode.Acme,
+            HttpPort = httpPort ?? 80,
+            HttpsPort = httpsPort ?? 443,
+            ZerotierPort = ztPort ?? 9993,
+            PostgresImage = pgImage ?? Defaults.PostgresImage,
+            ZerotierImage = ztImage ?? Defaults.ZerotierImage,
+            ZtnetImage = ztnetImage ?? Defaults.ZtnetImage,
+            CaddyImage = caddyImage ?? Defaults.CaddyImage,
+            ZtnetHealthPath = healthPath ?? "/api/auth/ok",
+            AutoUpdate = autoUpdate ?? true,
+            ZerotierJoinNetworks = join ?? false,
+            RetainDataOnDestroy = retain ?? true,
+            HealthTimeoutSeconds = healthTimeout ?? 300,
+            PostgresPasswordSet = pgPasswordSet,
+            AuthSecretSet = authSecretSet,
+            SshPrivateKeySet = sshKeySet,
+        };
+        return (settings, errors);
+    }
+
+    private static string Suggest(string key)
+    {
+        var name = key[(SettingKey.Namespace.Length + 1)..];
+        var best = SettingKeys.All
+            .Select(k => (k, d: Distance(name.ToLowerInvariant(), k.Name.ToLowerInvariant())))
+            .OrderBy(x => x.d).First();
+        return best.d <= 3 ? $"; did you mean {best.k.FullKey}?" : "";
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        for (var j = 1; j <= b.Length; j++)
+            d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+
+    private sealed class Reader(IReadOnlyDictionary<string, ConfigValue> config, List<SettingError> errors)
+    {
+        /// <summary>The plain text of a key, or null when absent (or when an error was recorded).</summary>
+        public string? Text(SettingKey key, Func<string, string?> check)
+        {
+            if (!config.TryGetValue(key.FullKey, out var value))
+            {
+                if (key.Required) errors.Add(new SettingError(key.FullKey, "is required", $"pulumi config set {key.FullKey} {key.Example}"));
+                return null;
+            }
+            if (value.IsSecure)
+            {
+                errors.Add(new SettingError(key.FullKey, "is encrypted, but it is not a secret: set it in plain text", $"pulumi config set {key.FullKey} {key.Example}"));
+                return null;
+            }
+            var text = value.Text ?? "";
+            var problem = check(text);
+            if (problem is null) return text;
+            errors.Add(new SettingError(key.FullKey, $"{problem} (got \"{Validate.Show(text)}\")", key.Example));
+            return null;
+        }
+
+        public int? Port(SettingKey key)
+        {
+            int port = 0;
+            return Text(key, v => Validate.Port(v, out port)) is null ? null : port;
+        }
+
+        public int? Int(SettingKey key, int min, int max)
+        {
+            int value = 0;
+            return Text(key, v => Validate.Integer(v, min, max, out value)) is null ? null : value;
+        }
+
+        public bool? Bool(SettingKey key)
+        {
+            bool value = false;
+            return Text(key, v => Validate.Boolean(v, out value)) is null ? null : value;
+        }
+
+        /// <summary>Whether a secret key is set; a secret given in plain text is an error (it would sit unencrypted in the stack file).</summary>
+        public bool SecretSet(SettingKey key)
+        {
+            if (!config.TryGetValue(key.FullKey, out var value)) return false;
+            if (!value.IsSecure)
+            {
+                errors.Add(new SettingError(key.FullKey, "is stored in plain text in the stack file: set it with --secret (the value is not shown here)", key.Example));
+                return false;
+            }
+            return true;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+namespace ZtnetInfra.Core.Settings;
+
+/// <summary>Every setting a stack can have, validated. Built only by <see cref="SettingsReader"/>.</summary>
+public sealed record StackSettings
+{
+    public required string Host { get; init; }
+    public int SshPort { get; init; } = 22;
+    public string SshUser { get; init; } = "root";
+    public string? SshHostKey { get; init; }
+    public string? BastionHost { get; init; }
+    public int BastionPort { get; init; } = 22;
+    public string? BastionUser { get; init; }
+    public string ServiceUser { get; init; } = "ztnet";
+    public string DataDir { get; init; } = "/opt/ztnet-data";
+    public required string Domain { get; init; }
+    public TlsMode TlsMode { get; init; } = TlsMode.Acme;
+    public int HttpPort { get; init; } = 80;
+    public int HttpsPort { get; init; } = 443;
+    public int ZerotierPort { get; init; } = 9993;
+    public string PostgresImage { get; init; } = Defaults.PostgresImage;
+    public string ZerotierImage { get; init; } = Defaults.ZerotierImage;
+    public string ZtnetImage { get; init; } = Defaults.ZtnetImage;
+    public string CaddyImage { get; init; } = Defaults.CaddyImage;
+    public string ZtnetHealthPath { get; init; } = "/api/auth/ok";
+    public bool AutoUpdate { get; init; } = true;
+    public bool ZerotierJoinNetworks { get; init; }
+    public bool RetainDataOnDestroy { get; init; } = true;
+    public int HealthTimeoutSeconds { get; init; } = 300;
+
+    /// <summary>True when the stack sets ztnet:postgresPassword itself (as a secret); else one is generated.</summary>
+    public bool PostgresPasswordSet { get; init; }
+
+    /// <summary>True when the stack sets ztnet:authSecret itself (as a secret); else one is generated.</summary>
+    public bool AuthSecretSet { get; init; }
+
+    /// <summary>True when the stack sets ztnet:sshPrivateKey (as a secret); else the SSH agent is used.</summary>
+    public bool SshPrivateKeySet { get; init; }
+
+    /// <summary>The address users open in a browser; ZTNet's NEXTAUTH_URL must be exactly this.</summary>
+    public string PublicUrl => HttpsPort == 443 ? $"https://{Domain}" : $"https://{Domain}:{HttpsPort}";
+
+    /// <summary>The lowest port the pod publishes on the host.</summary>
+    public int LowestPublishedPort => Math.Min(HttpPort, Math.Min(HttpsPort, ZerotierPort));
+}
+
+public static class Defaults
+{
+    public const string PostgresImage = "docker.io/library/postgres:15.19-alpine";
+    public const string ZerotierImage = "docker.io/zyclonite/zerotier:1.14.2";
+    public const string ZtnetImage = "docker.io/sinamics/ztnet:0.8.2";
+    public const string CaddyImage = "docker.io/library/caddy:2.11.4-alpine";
+}

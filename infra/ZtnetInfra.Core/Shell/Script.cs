@@ -1,0 +1,64 @@
+using System.Text;
+
+namespace ZtnetInfra.Core.Shell;
+
+/// <summary>A bash script body: always starts with strict mode, built line by line.</summary>
+public sealed class Script
+{
+    private readonly List<string> _lines = new();
+
+    public Script(string purpose)
+    {
+        _lines.Add("set -euo pipefail");
+        _lines.Add($"# {purpose.Replace('\n', ' ')}");
+    }
+
+    /// <summary>Adds shell lines written by this project (never user values: use <see cref="Sh.Quote"/>).</summary>
+    public Script Line(string line)
+    {
+        if (line.Contains('\n'))
+        {
+            foreach (var l in line.Split('\n')) _lines.Add(l);
+        }
+        else _lines.Add(line);
+        return this;
+    }
+
+    public Script Lines(IEnumerable<string> lines)
+    {
+        foreach (var l in lines) Line(l);
+        return this;
+    }
+
+    /// <summary>Assigns a shell variable from a value, quoted.</summary>
+    public Script Var(string name, string value) => Line($"{name}={Sh.Quote(value)}");
+
+    /// <summary>Writes <paramref name="content"/> to a file through a quoted here-document, atomically (temp file + rename).</summary>
+    public Script WriteFile(string pathVariable, string content, string mode)
+    {
+        const string delimiter = "ZTNET_FILE_END";
+        if (content.Split('\n').Any(l => l == delimiter))
+            throw new InvalidOperationException("file content contains the here-document delimiter");
+        Line($"install -d -m 0755 \"$(dirname \"${pathVariable}\")\"");
+        Line($"tmp=$(mktemp \"${pathVariable}.XXXXXX\")");
+        Line($"cat > \"$tmp\" <<\{delimiter}");
+        var body = content.EndsWith('\n') ? content[..^1] : content;
+        foreach (var l in body.Split('\n')) _lines.Add(l);
+        Line(delimiter);
+        Line($"chmod {mode} \"$tmp\"");
+        Line($"mv -f \"$tmp\" \"${pathVariable}\"");
+        return this;
+    }
+
+    public string Body
+    {
+        get
+        {
+            var sb = new StringBuilder();
+            foreach (var l in _lines) sb.Append(l).Append('\n');
+            return sb.ToString();
+        }
+    }
+
+    public override string ToString() => Body;
+}

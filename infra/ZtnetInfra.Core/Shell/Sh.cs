@@ -1,0 +1,29 @@
+using System.Text;
+
+namespace ZtnetInfra.Core.Shell;
+
+/// <summary>The one place where a value becomes shell text.</summary>
+public static class Sh
+{
+    /// <summary>POSIX single-quoting: the result is one word whose value is exactly <paramref name="value"/>.</summary>
+    public static string Quote(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length > 0 && value.All(IsSafe)) return value;
+        var sb = new StringBuilder(value.Length + 2);
+        sb.Append('\'');
+        foreach (var c in value)
+        {
+            if (c == '\'') sb.Append("'\\''");
+            else sb.Append(c);
+        }
+        sb.Append('\'');
+        return sb.ToString();
+    }
+
+    /// <summary>Quotes each word and joins them with spaces.</summary>
+    public static string Words(params string[] words) => string.Join(' ', words.Select(Quote));
+
+    private static bool IsSafe(char c) =>
+        c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-' or '_' or '.' or '/' or ':' or '=' or ',' or '@' or '+';
+}

@@ -1,0 +1,180 @@
+using ZtnetInfra.Core.Settings;
+using static ZtnetInfra.Core.Units.UnitValue;
+
+namespace ZtnetInfra.Core.Units;
+
+/// <summary>
+/// Builds the pod unit and the four container units: the guide's units, corrected (see
+/// facts.md section 1), in the shape `podman generate systemd --new` gives for a pod.
+/// </summary>
+public static class UnitBuilder
+{
+    private const string Podman = "/usr/bin/podman";
+    private static readonly UnitValue PodIdFile = Concat(Specifier('t'), Literal("/ztnet-pod.pod-id"));
+    private static readonly UnitValue PodPidFile = Concat(Specifier('t'), Literal("/ztnet-pod.pid"));
+    private static readonly UnitValue CidFile = Concat(Specifier('t'), Literal("/"), Specifier('n'), Literal(".ctr-id"));
+
+    public static IReadOnlyList<UnitFile> All(StackSettings s) =>
+        [Pod(s), Postgres(s), Zerotier(s), Ztnet(s), Caddy(s)];
+
+    public static UnitFile Pod(StackSettings s)
+    {
+        var u = new UnitFile(ServiceCatalogue.PodUnit);
+        var unit = u.Section("Unit")
+            .Add("Description", "ZTNet pod (rootless, pasta network)")
+            .Add("Wants", "network-online.target")
+            .Add("After", "network-online.target")
+            .Add("RequiresMountsFor", Concat(Specifier('t'), Literal("/containers")));
+        var containerUnits = string.Join(' ', ServiceCatalogue.Containers.Select(c => c.Unit));
+        unit.Add("Wants", containerUnits).Add("Before", containerUnits);
+
+        u.Section("Service")
+            // podman auto-update restarts the unit recorded on the pod's infra container.
+            .Add("Environment", Concat(Literal("PODMAN_SYSTEMD_UNIT="), Specifier('n')))
+            .Add("Restart", "on-failure")
+            .Add("TimeoutStopSec", "70")
+            .AddExec("ExecStartPre", new ExecCommand("", Podman, "pod", "create")
+                .Then(Concat(Literal("--infra-conmon-pidfile="), PodPidFile))
+                .Then(Concat(Literal("--pod-id-file="), PodIdFile))
+                .Then("--exit-policy=stop", "--replace")
+                .Then("--name", ServiceCatalogue.PodName)
+                .Then("--network", "pasta")
+                .Then("--publish", $"{s.HttpPort}:80/tcp")
+                .Then("--publish", $"{s.HttpsPort}:443/tcp")
+                .Then("--publish", $"{s.ZerotierPort}:9993/udp"))
+            .AddExec("ExecStart", new ExecCommand("", Podman, "pod", "start", Concat(Literal("--pod-id-file="), PodIdFile)))
+            .AddExec("ExecStop", new ExecCommand("", Podman, "pod", "stop", "--ignore", "--time", "10", Concat(Literal("--pod-id-file="), PodIdFile)))
+            .AddExec("ExecStopPost", new ExecCommand("", Podman, "pod", "rm", "--ignore", "--force", Concat(Literal("--pod-id-file="), PodIdFile)))
+            .Add("PIDFile", PodPidFile)
+            .Add("Type", "forking");
+        Install(u);
+        return u;
+    }
+
+    public static UnitFile Postgres(StackSettings s)
+    {
+        var c = ServiceCatalogue.Postgres;
+        var run = RunCommand(s, c)
+            .Then("--volume", $"{ServiceCatalogue.DataPath(s, "postgres-data")}:/var/lib/postgresql/data")
+            .Then("--env", $"POSTGRES_USER={ServiceCatalogue.DatabaseUser}")
+            .Then("--env", $"POSTGRES_DB={ServiceCatalogue.DatabaseName}")
+            .Then("--secret", $"{ServiceCatalogue.PostgresSecret},type=env,target=POSTGRES_PASSWORD")
+            .Then("--health-cmd", $"pg_isready -U {ServiceCatalogue.DatabaseUser} -d {ServiceCatalogue.DatabaseName}")
+            .Then(HealthOptions("30s", "10s"));
+        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "postgres-data")], after: []);
+    }
+
+    public static UnitFile Zerotier(StackSettings s)
+    {
+        var c = ServiceCatalogue.Zerotier;
+        var run = RunCommand(s, c)
+            .Then("--volume", $"{ServiceCatalogue.DataPath(s, "zerotier")}:/var/lib/zerotier-one")
+            .Then("--env", "ZT_OVERRIDE_LOCAL_CONF=true")
+            .Then("--env", "ZT_PRIMARY_PORT=9993")
+            .Then("--env", "ZT_ALLOW_MANAGEMENT_FROM=127.0.0.1");
+        if (s.ZerotierJoinNetworks)
+        {
+            // Joining networks needs a TUN device and these capabilities; a controller alone needs neither.
+            run.Then("--device", "/dev/net/tun").Then("--cap-add", "NET_ADMIN").Then("--cap-add", "SYS_ADMIN");
+        }
+        run.Then("--health-cmd", "zerotier-cli info").Then(HealthOptions("30s", "10s"));
+        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "zerotier")], after: []);
+    }
+
+    public static UnitFile Ztnet(StackSettings s)
+    {
+        var c = ServiceCatalogue.Ztnet;
+        var run = RunCommand(s, c)
+            .Then("--volume", $"{ServiceCatalogue.DataPath(s, "zerotier")}:/var/lib/zerotier-one")
+            // Next.js binds to $HOSTNAME, which podman sets to the container name.
+            .Then("--env", "HOSTNAME=0.0.0.0")
+            .Then("--env", "PORT=3000")
+            .Then("--env", $"NEXTAUTH_URL={s.PublicUrl}")
+            .Then("--env", "POSTGRES_HOST=127.0.0.1")
+            .Then("--env", "POSTGRES_PORT=5432")
+            .Then("--env", $"POSTGRES_USER={ServiceCatalogue.DatabaseUser}")
+            .Then("--env", $"POSTGRES_DB={ServiceCatalogue.DatabaseName}")
+            .Then("--env", "ZT_ADDR=http://127.0.0.1:9993")
+            .Then("--secret", $"{ServiceCatalogue.PostgresSecret},type=env,target=POSTGRES_PASSWORD")
+            .Then("--secret", $"{ServiceCatalogue.AuthSecret},type=env,target=NEXTAUTH_SECRET")
+            .Then("--health-cmd", $"curl -fsS -o /dev/null http://127.0.0.1:3000{s.ZtnetHealthPath}")
+            .Then(HealthOptions("30s", "10s"))
+            .Then("--health-start-period", "120s");
+        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "zerotier")], after: [ServiceCatalogue.Postgres, ServiceCatalogue.Zerotier]);
+    }
+
+    public static UnitFile Caddy(StackSettings s)
+    {
+        var c = ServiceCatalogue.Caddy;
+        var run = RunCommand(s, c)
+            .Then("--volume", $"{ServiceCatalogue.DataPath(s, "caddy_data")}:/data")
+            .Then("--volume", $"{ServiceCatalogue.DataPath(s, "caddy_config")}:/config")
+            // `caddy reverse-proxy` runs without the admin API: probe the HTTP listener instead.
+            .Then("--health-cmd", "curl -sS -o /dev/null http://127.0.0.1:80/")
+            .Then(HealthOptions("30s", "10s"));
+        run.Then(s.CaddyImage);
+        var proxy = new List<UnitValue> { "caddy", "reverse-proxy", "--from", $"https://{s.Domain}", "--to", "127.0.0.1:3000" };
+        if (s.TlsMode == TlsMode.Internal) proxy.Add("--internal-certs");
+        run.Then([.. proxy]);
+        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "caddy_data"), ServiceCatalogue.DataPath(s, "caddy_config")], after: [ServiceCatalogue.Ztnet], imageAdded: true);
+    }
+
+    private static UnitValue[] HealthOptions(string interval, string timeout) =>
+        ["--health-interval", interval, "--health-timeout", timeout, "--health-retries", "3", "--health-on-failure", "kill"];
+
+    /// <summary>The parts of `podman run` every container shares.</summary>
+    private static ExecCommand RunCommand(StackSettings s, ContainerService c)
+    {
+        var run = new ExecCommand("", Podman, "run")
+            .Then(Concat(Literal("--cidfile="), CidFile))
+            .Then("--cgroups=no-conmon", "--rm", "--sdnotify=conmon", "--detach", "--replace")
+            .Then(Concat(Literal("--pod-id-file="), PodIdFile))
+            .Then("--name", c.Name)
+            .Then("--log-driver", "journald");
+        if (s.AutoUpdate) run.Then("--label", "io.containers.autoupdate=registry");
+        return run;
+    }
+
+    private static UnitFile ContainerUnit(StackSettings s, ContainerService c, ExecCommand run, IReadOnlyList<string> mounts,
+        IReadOnlyList<ContainerService> after, bool imageAdded = false)
+    {
+        if (!imageAdded) run.Then(Image(s, c));
+        var u = new UnitFile(c.Unit);
+        var unit = u.Section("Unit")
+            .Add("Description", c.Description)
+            .Add("BindsTo", ServiceCatalogue.PodUnit)
+            .Add("After", ServiceCatalogue.PodUnit)
+            .Add("RequiresMountsFor", string.Join(' ', mounts));
+        // Wants (not Requires): restarting one container must not restart the others.
+        if (after.Count > 0)
+        {
+            var names = string.Join(' ', after.Select(a => a.Unit));
+            unit.Add("Wants", names).Add("After", names);
+        }
+        u.Section("Service")
+            .Add("Environment", Concat(Literal("PODMAN_SYSTEMD_UNIT="), Specifier('n')))
+            .Add("Restart", "on-failure")
+            .Add("RestartSec", "5")
+            .Add("TimeoutStartSec", "300")
+            .Add("TimeoutStopSec", "70")
+            .AddExec("ExecStart", run)
+            .AddExec("ExecStop", new ExecCommand("", Podman, "stop", "--ignore", "--time", "10", Concat(Literal("--cidfile="), CidFile)))
+            .AddExec("ExecStopPost", new ExecCommand("", Podman, "rm", "--force", "--ignore", "--time", "10", Concat(Literal("--cidfile="), CidFile)))
+            .Add("Type", "notify")
+            .Add("NotifyAccess", "all")
+            .Add("SyslogIdentifier", Specifier('N'));
+        Install(u);
+        return u;
+    }
+
+    private static string Image(StackSettings s, ContainerService c) => c.Name switch
+    {
+        "postgres" => s.PostgresImage,
+        "zerotier" => s.ZerotierImage,
+        "ztnet" => s.ZtnetImage,
+        "caddy" => s.CaddyImage,
+        _ => throw new ArgumentOutOfRangeException(nameof(c)),
+    };
+
+    private static void Install(UnitFile u) => u.Section("Install").Add("WantedBy", "default.target");
+}
