@@ -41,7 +41,7 @@ public sealed class Script
             throw new InvalidOperationException("file content contains the here-document delimiter");
         Line($"install -d -m 0755 \"$(dirname \"${pathVariable}\")\"");
         Line($"tmp=$(mktemp \"${pathVariable}.XXXXXX\")");
-        Line($"cat > \"$tmp\" <<\{delimiter}");
+        Line($"cat > \"$tmp\" <<\\{delimiter}");
         var body = content.EndsWith('\n') ? content[..^1] : content;
         foreach (var l in body.Split('\n')) _lines.Add(l);
         Line(delimiter);
