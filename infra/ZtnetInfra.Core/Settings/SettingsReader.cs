@@ -54,7 +54,8 @@ public static class SettingsReader
         // Rules across settings, checked only when both sides are valid on their own.
         if (httpPort is { } hp && httpsPort is { } hsp && hp == hsp)
             errors.Add(new SettingError(SettingKeys.HttpsPort.FullKey, $"must differ from ztnet:httpPort (both are {hp})", "443"));
-        if (tls == "acme" && domain is not null)
+        var effectiveTls = tls ?? (config.ContainsKey(SettingKeys.TlsMode.FullKey) ? null : "acme");
+        if (effectiveTls == "acme" && domain is not null)
         {
             if (!domain.Contains('.'))
                 errors.Add(new SettingError(SettingKeys.Domain.FullKey, $"must be a public DNS name for an ACME certificate (got \"{domain}\"); for a LAN name set ztnet:tlsMode internal", "ztnet.example.org"));
@@ -83,7 +84,7 @@ public static class SettingsReader
             ServiceUser = serviceUser ?? "ztnet",
             DataDir = dataDir ?? "/opt/ztnet-data",
             Domain = domain!,
-            TlsMode = tls == "internal" ? TlsMode.Internal : TlsMode.Acme,
+            TlsMode = effectiveTls == "internal" ? TlsMode.Internal : TlsMode.Acme,
             HttpPort = httpPort ?? 80,
             HttpsPort = httpsPort ?? 443,
             ZerotierPort = ztPort ?? 9993,

@@ -1,0 +1,39 @@
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Settings;
+
+namespace ZtnetInfra.Core.Tests;
+
+/// <summary>Stack configs the tests use: the shipped example and varied ones that exercise every branch.</summary>
+public static class Stacks
+{
+    public static Dictionary<string, ConfigValue> Minimal() => new()
+    {
+        ["ztnet:host"] = ConfigValue.Plain("203.0.113.10"),
+        ["ztnet:domain"] = ConfigValue.Plain("ztnet.example.org"),
+    };
+
+    public static Dictionary<string, ConfigValue> With(params (string Key, string Value)[] values)
+    {
+        var c = Minimal();
+        foreach (var (k, v) in values) c["ztnet:" + k] = ConfigValue.Plain(v);
+        return c;
+    }
+
+    /// <summary>Named stacks, varied so that every optional step and unit branch appears in at least one.</summary>
+    public static IReadOnlyDictionary<string, Dictionary<string, ConfigValue>> Varied { get; } = new Dictionary<string, Dictionary<string, ConfigValue>>
+    {
+        ["default"] = Minimal(),
+        ["lan-high-ports"] = With(("tlsMode", "internal"), ("domain", "ztnet"), ("httpPort", "8080"), ("httpsPort", "8443"), ("zerotierPort", "19993"), ("autoUpdate", "false")),
+        ["join-purge"] = With(("serviceUser", "zt-svc"), ("dataDir", "/srv/ztnet_2"), ("zerotierJoinNetworks", "true"), ("retainDataOnDestroy", "false")),
+        ["pinned-digests"] = With(("postgresImage", "registry.example.org:5000/mirror/postgres@sha256:" + new string('a', 64)),
+            ("ztnetImage", "ghcr.io/example/ztnet:0.7.18"), ("ztnetHealthPath", "/api/auth/session"), ("healthTimeoutSeconds", "900")),
+        ["sudo-bastion-ipv6"] = With(("host", "2001:db8::10"), ("sshUser", "admin"), ("sshPort", "2222"), ("bastionHost", "jump.example.org"),
+            ("bastionUser", "jump"), ("sshHostKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo root@host")),
+        ["https-only-acme"] = With(("httpPort", "8080"), ("zerotierPort", "9994"), ("caddyImage", "docker.io/library/caddy:2.10.2-alpine")),
+        ["low-port-internal"] = With(("tlsMode", "internal"), ("httpPort", "81"), ("httpsPort", "444"), ("zerotierPort", "99")),
+    };
+
+    public static DeploymentPlan Plan(Dictionary<string, ConfigValue> config) => Planner.Build(SettingsReader.Read(config));
+
+    public static IEnumerable<object[]> VariedNames() => Varied.Keys.Select(k => new object[] { k });
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+
+namespace ZtnetInfra.Core.Tests;
+
+/// <summary>Runs the real validators (systemd-analyze, shellcheck, bash) the way a reviewer would.</summary>
+public static class Tools
+{
+    public sealed record Result(int ExitCode, string Output);
+
+    public static Result Run(string file, IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? env = null, string? workDir = null)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        if (workDir is not null) psi.WorkingDirectory = workDir;
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null) p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} did not finish in 120 s");
+        }
+        return new Result(p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    public static string TempDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "ztnet-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    /// <summary>Runs `systemd-analyze --user verify` on unit files in a folder; returns its exit code and output.</summary>
+    public static Result VerifyUnits(string dir, IEnumerable<string> names)
+    {
+        var runtime = TempDir();
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(runtime, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            return Run("systemd-analyze", ["--user", "verify", .. names.Select(n => Path.Combine(dir, n))],
+                env: new Dictionary<string, string> { ["XDG_RUNTIME_DIR"] = runtime, ["SYSTEMD_LOG_LEVEL"] = "notice" }, workDir: dir);
+        }
+        finally
+        {
+            Directory.Delete(runtime, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using ZtnetInfra.Core.Units;
+
+namespace ZtnetInfra.Core.Tests;
+
+/// <summary>Every generated unit passes systemd's own checker, for every varied stack.</summary>
+public class UnitVerifyTests
+{
+    [Theory]
+    [MemberData(nameof(Stacks.VariedNames), MemberType = typeof(Stacks))]
+    public void Units_pass_systemd_analyze_verify(string stack)
+    {
+        var plan = Stacks.Plan(Stacks.Varied[stack]);
+        var dir = Tools.TempDir();
+        foreach (var u in plan.Units) File.WriteAllText(Path.Combine(dir, u.Name), u.Render());
+
+        var result = Tools.VerifyUnits(dir, plan.Units.Select(u => u.Name));
+
+        Assert.True(result.ExitCode == 0 && result.Output.Trim().Length == 0, $"systemd-analyze --user verify on {stack}:\n{result.Output}");
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void The_checker_rejects_the_guide_style_defects()
+    {
+        // Proof that the check above can fail: the guide's kind of unit (unknown section, misspelt keys).
+        var dir = Tools.TempDir();
+        File.WriteAllText(Path.Combine(dir, "bad.service"),
+            "[Module]\nDescription=x\nPart=ztnet-pod.service\n\n[Service]\nType=notification\nDelegation=yes\nExecStart=/usr/bin/podman run x\n");
+
+        var result = Tools.VerifyUnits(dir, ["bad.service"]);
+
+        Assert.NotEqual("", result.Output.Trim());
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void Exec_arguments_are_quoted_and_escaped_in_one_place()
+    {
+        var cmd = new ExecCommand("", "/bin/echo", "plain", "two words", "100%", "$HOME", "say \"hi\"", "back\\slash", ";")
+            .Then(UnitValue.Concat(UnitValue.Specifier('t'), UnitValue.Literal("/x")));
+
+        Assert.Equal("/bin/echo plain \"two words\" 100%% $$HOME \"say \\\"hi\\\"\" \"back\\\\slash\" \";\" \\\n    %t/x", cmd.Render());
+    }
+
+    [Fact]
+    public void Plain_values_double_percent_but_keep_specifiers()
+    {
+        var u = new UnitFile("x.service");
+        u.Section("Service").Add("Environment", UnitValue.Concat(UnitValue.Literal("A=50%"), UnitValue.Specifier('n')));
+
+        Assert.Contains("Environment=A=50%%%n\n", u.Render());
+        Assert.Throws<ArgumentException>(() => UnitValue.Literal("a\nExecStart=/bin/sh"));
+    }
+}
