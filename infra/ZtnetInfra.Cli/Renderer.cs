@@ -64,7 +64,7 @@ public static class Renderer
         foreach (var key in SettingKeys.All)
         {
             var value = key.Secret
-                ? (config.ContainsKey(key.FullKey) ? "(secret, set)" : "(generated)")
+                ? (config.ContainsKey(key.FullKey) ? "(secret, set)" : key.Default)
                 : config.TryGetValue(key.FullKey, out var v) ? $"`{v.Text}`" : $"default `{key.Default}`";
             string affects;
             if (key.Secret)

@@ -27,7 +27,7 @@ public static class BlastRadius
         if (key.Secret) return null;
         var baseline = Planner.Build(SettingsReader.Read(config));
         config.TryGetValue(key.FullKey, out var current);
-        foreach (var candidate in new[] { key.Example, key.Default })
+        foreach (var candidate in key.ComparisonValues)
         {
             if (current?.Text == candidate) continue;
             var changed = new Dictionary<string, ConfigValue>(config) { [key.FullKey] = ConfigValue.Plain(candidate) };

@@ -14,7 +14,7 @@ internal static class HealthGate
     {
         var port = st.HttpsPort.ToString(CultureInfo.InvariantCulture);
         var s = new Script($"ZTNet must answer {st.PublicUrl}{st.ZtnetHealthPath} through Caddy within {st.HealthTimeoutSeconds} s")
-            // The gate runs again whenever anything it checks changes: this line carries a digest of every step before it.
+            // The gate runs again after any change that reaches the host: this line carries a digest of what every step before it does.
             .Line($"# deployment digest: {Digest(before)}")
             .Var("domain", st.Domain)
             .Var("port", port)
@@ -52,7 +52,7 @@ internal static class HealthGate
     {
         var sb = new StringBuilder();
         foreach (var step in steps)
-        foreach (var script in step.Scripts)
+        foreach (var script in new[] { step.Create, step.Update }.OfType<StepScript>())
             sb.Append(step.Name).Append('\0').Append(script.Command).Append('\0');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..16];
     }

@@ -8,8 +8,12 @@ public sealed record SettingKey(
     string Example,
     bool Required = false,
     bool Secret = false,
-    bool ConnectionOnly = false)
+    bool ConnectionOnly = false,
+    string? Alternate = null)
 {
+    /// <summary>Values to compare against when working out what a change of this setting touches.</summary>
+    public IEnumerable<string> ComparisonValues => new[] { Alternate, Example, Default }.OfType<string>();
+
     public const string Namespace = "ztnet";
 
     public string FullKey => $"{Namespace}:{Name}";
@@ -26,17 +30,17 @@ public static class SettingKeys
     public static readonly SettingKey BastionHost = new("bastionHost", "(none)", "Optional jump host the SSH connection goes through.", "bastion.example.org", ConnectionOnly: true);
     public static readonly SettingKey BastionPort = new("bastionPort", "22", "SSH port of the jump host.", "22", ConnectionOnly: true);
     public static readonly SettingKey BastionUser = new("bastionUser", "(sshUser)", "Login on the jump host.", "jump", ConnectionOnly: true);
-    public static readonly SettingKey ServiceUser = new("serviceUser", "ztnet", "Unprivileged user that owns the pod and runs it rootless.", "ztnet");
+    public static readonly SettingKey ServiceUser = new("serviceUser", "ztnet", "Unprivileged user that owns the pod and runs it rootless.", "ztnet", Alternate: "zt-service");
     public static readonly SettingKey DataDir = new("dataDir", "/opt/ztnet-data", "Directory holding the database, ZeroTier identity and Caddy certificates.", "/srv/ztnet");
-    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy.", "ztnet.example.org", Required: true);
+    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy.", "ztnet.example.org", Required: true, Alternate: "ztnet2.example.org");
     public static readonly SettingKey TlsMode = new("tlsMode", "acme", "acme: public certificate (domain must resolve here, port 80 or 443 reachable); internal: Caddy's local CA for LAN use.", "internal");
-    public static readonly SettingKey HttpPort = new("httpPort", "80", "Host port for HTTP (redirects and ACME challenges).", "80");
-    public static readonly SettingKey HttpsPort = new("httpsPort", "443", "Host port for HTTPS.", "443");
-    public static readonly SettingKey ZerotierPort = new("zerotierPort", "9993", "Host UDP port for ZeroTier.", "9993");
-    public static readonly SettingKey PostgresImage = new("postgresImage", Defaults.PostgresImage, "PostgreSQL image (keep major version 15: ZTNet's backups use a 15 client).", "docker.io/library/postgres:15.19-alpine");
-    public static readonly SettingKey ZerotierImage = new("zerotierImage", Defaults.ZerotierImage, "ZeroTier image.", "docker.io/zyclonite/zerotier:1.14.2");
-    public static readonly SettingKey ZtnetImage = new("ztnetImage", Defaults.ZtnetImage, "ZTNet image.", "docker.io/sinamics/ztnet:0.8.2");
-    public static readonly SettingKey CaddyImage = new("caddyImage", Defaults.CaddyImage, "Caddy image.", "docker.io/library/caddy:2.11.4-alpine");
+    public static readonly SettingKey HttpPort = new("httpPort", "80", "Host port for HTTP (redirects and ACME challenges).", "80", Alternate: "8080");
+    public static readonly SettingKey HttpsPort = new("httpsPort", "443", "Host port for HTTPS.", "443", Alternate: "8443");
+    public static readonly SettingKey ZerotierPort = new("zerotierPort", "9993", "Host UDP port for ZeroTier.", "9993", Alternate: "9994");
+    public static readonly SettingKey PostgresImage = new("postgresImage", Defaults.PostgresImage, "PostgreSQL image (keep major version 15: ZTNet's backups use a 15 client).", "docker.io/library/postgres:15.19-alpine", Alternate: "docker.io/library/postgres:15.18-alpine");
+    public static readonly SettingKey ZerotierImage = new("zerotierImage", Defaults.ZerotierImage, "ZeroTier image.", "docker.io/zyclonite/zerotier:1.14.2", Alternate: "docker.io/zyclonite/zerotier:1.14.0");
+    public static readonly SettingKey ZtnetImage = new("ztnetImage", Defaults.ZtnetImage, "ZTNet image.", "docker.io/sinamics/ztnet:0.8.2", Alternate: "docker.io/sinamics/ztnet:0.8.1");
+    public static readonly SettingKey CaddyImage = new("caddyImage", Defaults.CaddyImage, "Caddy image.", "docker.io/library/caddy:2.11.4-alpine", Alternate: "docker.io/library/caddy:2.10.2-alpine");
     public static readonly SettingKey ZtnetHealthPath = new("ztnetHealthPath", "/api/auth/ok", "Path that answers when ZTNet is up (/api/auth/session for releases before 0.8).", "/api/auth/session");
     public static readonly SettingKey AutoUpdate = new("autoUpdate", "true", "Label the containers for podman auto-update and enable podman-auto-update.timer.", "false");
     public static readonly SettingKey ZerotierJoinNetworks = new("zerotierJoinNetworks", "false", "Let the ZeroTier container join networks (adds /dev/net/tun, NET_ADMIN, SYS_ADMIN); a controller alone needs none.", "true");

@@ -1,0 +1,69 @@
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Settings;
+
+namespace ZtnetInfra.Core.Tests;
+
+/// <summary>
+/// For each setting, exactly which steps change when it alone changes: only those run on the
+/// next `pulumi up`. A change here is a change in what users see in `pulumi preview`.
+/// </summary>
+public class BlastRadiusTests
+{
+    private const string Gate = "health-gate";
+
+    public static IEnumerable<object[]> Cases() => new (string Key, string Value, string[] Steps)[]
+    {
+        ("serviceUser", "zt-service", ["auto-update", "data-dirs", "database-password", "enable-units", Gate, "podman-secrets", "podman-socket",
+            "service-user", "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-ztnet-pod"]),
+        ("dataDir", "/srv/ztnet", ["data-dirs", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
+        ("domain", "ztnet2.example.org", [Gate, "unit-caddy", "unit-ztnet"]),
+        ("tlsMode", "internal", [Gate, "unit-caddy"]),
+        ("httpPort", "8080", [Gate, "unit-ztnet-pod", "unprivileged-ports"]),
+        ("httpsPort", "8443", [Gate, "unit-ztnet", "unit-ztnet-pod"]),
+        ("zerotierPort", "9994", [Gate, "unit-ztnet-pod"]),
+        ("postgresImage", "docker.io/library/postgres:15.18-alpine", [Gate, "unit-postgres"]),
+        ("zerotierImage", "docker.io/zyclonite/zerotier:1.14.0", [Gate, "unit-zerotier"]),
+        ("ztnetImage", "docker.io/sinamics/ztnet:0.8.1", [Gate, "unit-ztnet"]),
+        ("caddyImage", "docker.io/library/caddy:2.10.2-alpine", [Gate, "unit-caddy"]),
+        ("ztnetHealthPath", "/api/auth/session", [Gate, "unit-ztnet"]),
+        ("autoUpdate", "false", ["auto-update", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
+        ("zerotierJoinNetworks", "true", [Gate, "unit-zerotier"]),
+        ("retainDataOnDestroy", "false", ["data-dirs", "service-user"]),
+        ("healthTimeoutSeconds", "600", [Gate]),
+        // The SSH connection only: no step text changes, nothing runs again.
+        ("host", "198.51.100.7", []),
+        ("sshPort", "2222", []),
+        ("sshUser", "admin", []),
+        ("sshHostKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", []),
+        ("bastionHost", "jump.example.org", []),
+    }.Select(c => new object[] { c.Key, c.Value, c.Steps });
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_setting_changes_exactly_its_steps(string key, string value, string[] expected)
+    {
+        var before = Stacks.Plan(Stacks.Minimal());
+        var after = Stacks.Plan(Stacks.With((key, value)));
+
+        Assert.Equal(expected.Order(StringComparer.Ordinal), BlastRadius.Between(before, after));
+    }
+
+    [Fact]
+    public void Every_setting_has_a_stated_blast_radius()
+    {
+        var stated = Cases().Select(c => "ztnet:" + (string)c[0]).ToHashSet();
+        var unstated = SettingKeys.All.Where(k => !k.Secret && !stated.Contains(k.FullKey) && k != SettingKeys.BastionPort && k != SettingKeys.BastionUser);
+
+        Assert.Empty(unstated);
+    }
+
+    [Fact]
+    public void The_render_command_reports_the_same_radius_as_the_table()
+    {
+        foreach (var c in Cases().Where(c => (string)c[0] is "domain" or "caddyImage" or "retainDataOnDestroy"))
+        {
+            var key = SettingKeys.Find("ztnet:" + (string)c[0])!;
+            Assert.Equal(((string[])c[2]).Order(StringComparer.Ordinal), BlastRadius.Of(Stacks.Minimal(), key));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Settings;
+
+namespace ZtnetInfra.Core.Tests;
+
+public class PlanTests
+{
+    [Theory]
+    [MemberData(nameof(Stacks.VariedNames), MemberType = typeof(Stacks))]
+    public void Steps_form_an_acyclic_graph_listed_in_dependency_order(string stack)
+    {
+        var plan = Stacks.Plan(Stacks.Varied[stack]);
+        var seen = new HashSet<string>();
+        foreach (var step in plan.Steps)
+        {
+            Assert.All(step.DependsOn, d => Assert.True(seen.Contains(d), $"{step.Name} depends on {d}, which is not before it"));
+            Assert.True(seen.Add(step.Name), $"step {step.Name} appears twice");
+        }
+    }
+
+    [Fact]
+    public void Pod_comes_before_containers_and_secrets_and_directories_before_the_units_that_use_them()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+
+        foreach (var c in new[] { "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-caddy" })
+        {
+            Assert.True(DependsTransitively(plan, c, "unit-ztnet-pod"), $"{c} must come after the pod unit");
+            Assert.True(DependsTransitively(plan, c, "data-dirs"), $"{c} must come after the data directories");
+        }
+        Assert.Contains("podman-secrets", plan.Step("unit-postgres").DependsOn);
+        Assert.Contains("podman-secrets", plan.Step("unit-ztnet").DependsOn);
+        Assert.Contains("unprivileged-ports", plan.Step("unit-ztnet-pod").DependsOn);
+        Assert.Equal("health-gate", plan.Steps[^1].Name);
+        Assert.All(plan.Steps.Take(plan.Steps.Length - 1), s => Assert.True(DependsTransitively(plan, "health-gate", s.Name) || s.Name is "host-os",
+            $"the health gate must wait for {s.Name}"));
+    }
+
+    [Fact]
+    public void Steps_that_depend_on_the_linger_run_after_the_service_user()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+
+        Assert.All(plan.Steps.Where(s => s.RunsAs == StepAccount.ServiceUser),
+            s => Assert.True(DependsTransitively(plan, s.Name, "service-user"), s.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stacks.VariedNames), MemberType = typeof(Stacks))]
+    public void Building_twice_gives_identical_steps_and_units(string stack)
+    {
+        var a = Stacks.Plan(Stacks.Varied[stack]);
+        var b = Stacks.Plan(Stacks.Varied[stack]);
+
+        Assert.Empty(BlastRadius.Between(a, b));
+        Assert.Equal(a.Units.Select(u => u.Render()), b.Units.Select(u => u.Render()));
+    }
+
+    [Fact]
+    public void Optional_steps_follow_their_settings()
+    {
+        var names = Stacks.Plan(Stacks.Minimal()).Steps.Select(s => s.Name).ToList();
+        Assert.Contains("unprivileged-ports", names);
+        Assert.Contains("auto-update", names);
+
+        var lan = Stacks.Plan(Stacks.Varied["lan-high-ports"]).Steps.Select(s => s.Name).ToList();
+        Assert.DoesNotContain("unprivileged-ports", lan);
+        Assert.DoesNotContain("auto-update", lan);
+    }
+
+    [Fact]
+    public void Unprivileged_port_start_is_the_lowest_published_port()
+    {
+        var step = Stacks.Plan(Stacks.Varied["low-port-internal"]).Step("unprivileged-ports");
+
+        Assert.Contains("want=81\n", step.Create.Body);
+        Assert.Contains("/etc/sysctl.d/", step.Create.Body);
+        Assert.Contains("rm -f \"$file\"", step.Delete!.Body);
+    }
+
+    [Fact]
+    public void Destroy_keeps_data_and_the_account_unless_the_stack_asks_to_purge()
+    {
+        var keep = Stacks.Plan(Stacks.Minimal());
+        Assert.DoesNotContain("rm -rf", keep.Step("data-dirs").Delete!.Body);
+        Assert.DoesNotContain("userdel", keep.Step("service-user").Delete!.Body);
+        Assert.Contains("disable-linger", keep.Step("service-user").Delete!.Body);
+
+        var purge = Stacks.Plan(Stacks.With(("retainDataOnDestroy", "false")));
+        Assert.Contains("rm -rf --one-file-system -- \"$data\"", purge.Step("data-dirs").Delete!.Body);
+        Assert.Contains("userdel --remove", purge.Step("service-user").Delete!.Body);
+    }
+
+    [Fact]
+    public void Every_step_that_creates_something_on_the_host_can_undo_it()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+        var withoutDelete = plan.Steps.Where(s => s.Delete is null).Select(s => s.Name).Order(StringComparer.Ordinal);
+
+        // Checks and package installs leave nothing to undo (packages may serve other things on the host).
+        Assert.Equal(new[] { "database-password", "health-gate", "host-os", "host-packages" }, withoutDelete);
+    }
+
+    [Fact]
+    public void Only_steps_that_need_secrets_read_them_and_they_are_quiet()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+
+        Assert.Equal(new[] { PlanSecret.PostgresPassword, PlanSecret.AuthSecret }, plan.Step("podman-secrets").SecretStdin);
+        Assert.Equal(new[] { PlanSecret.PostgresPassword }, plan.Step("database-password").SecretStdin);
+        Assert.Equal(2, plan.Steps.Count(s => !s.SecretStdin.IsEmpty));
+        Assert.All(plan.Steps, s => Assert.Equal(!s.SecretStdin.IsEmpty, s.Quiet));
+    }
+
+    [Fact]
+    public void Stdin_holds_one_secret_a_line_in_the_step_order()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+        var secrets = new Dictionary<PlanSecret, string>
+        {
+            [PlanSecret.PostgresPassword] = "Pg0123456789abcdefXYZ",
+            [PlanSecret.AuthSecret] = "auth secret with spaces and $(symbols) 0123456789",
+        };
+
+        Assert.Equal("Pg0123456789abcdefXYZ\nauth secret with spaces and $(symbols) 0123456789\n", DeploymentPlan.ComposeStdin(plan.Step("podman-secrets"), secrets));
+        Assert.Equal("Pg0123456789abcdefXYZ\n", DeploymentPlan.ComposeStdin(plan.Step("database-password"), secrets));
+        Assert.Equal("", DeploymentPlan.ComposeStdin(plan.Step("unit-caddy"), secrets));
+    }
+
+    private static bool DependsTransitively(DeploymentPlan plan, string from, string on)
+    {
+        var todo = new Stack<string>(plan.Step(from).DependsOn);
+        var seen = new HashSet<string>();
+        while (todo.Count > 0)
+        {
+            var n = todo.Pop();
+            if (n == on) return true;
+            if (seen.Add(n)) foreach (var d in plan.Step(n).DependsOn) todo.Push(d);
+        }
+        return false;
+    }
+}

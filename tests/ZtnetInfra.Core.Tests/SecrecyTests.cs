@@ -1,0 +1,62 @@
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Units;
+
+namespace ZtnetInfra.Core.Tests;
+
+/// <summary>Secrets reach the host only on stdin: never in a unit, a script or a rendered file.</summary>
+public class SecrecyTests
+{
+    private const string Password = "PgSecretValue0123456789Zz";
+    private const string Auth = "AuthSecretValue-0123456789-abcdefghijklmnop";
+
+    [Theory]
+    [MemberData(nameof(Stacks.VariedNames), MemberType = typeof(Stacks))]
+    public void No_secret_value_appears_in_units_scripts_or_rendered_files(string stack)
+    {
+        var config = Stacks.Varied[stack];
+        var plan = Stacks.Plan(config);
+        var secrets = new Dictionary<PlanSecret, string> { [PlanSecret.PostgresPassword] = Password, [PlanSecret.AuthSecret] = Auth };
+        // The stdin text does hold them: proof that the check below looks for the right thing.
+        Assert.Contains(Password, DeploymentPlan.ComposeStdin(plan.Step("podman-secrets"), secrets));
+
+        var outDir = Tools.TempDir();
+        ZtnetInfra.Cli.Renderer.Write(plan, config, outDir);
+        var rendered = Directory.GetFiles(outDir, "*", SearchOption.AllDirectories).Select(File.ReadAllText);
+        var texts = plan.Units.Select(u => u.Render())
+            .Concat(plan.Steps.SelectMany(s => s.Scripts).SelectMany(s => new[] { s.Body, s.Command }))
+            .Concat(rendered);
+
+        Assert.All(texts, t =>
+        {
+            Assert.DoesNotContain(Password, t);
+            Assert.DoesNotContain(Auth, t);
+        });
+        Directory.Delete(outDir, recursive: true);
+    }
+
+    [Fact]
+    public void Units_take_secrets_from_podman_secrets_and_never_as_environment_values()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+        var all = string.Concat(plan.Units.Select(u => u.Render()));
+
+        Assert.DoesNotContain("POSTGRES_PASSWORD=", all);
+        Assert.DoesNotContain("NEXTAUTH_SECRET=", all);
+        var ztnet = plan.Units.Single(u => u.Name == ServiceCatalogue.Ztnet.Unit).Render();
+        Assert.Contains("--secret ztnet-postgres-password,type=env,target=POSTGRES_PASSWORD", ztnet);
+        Assert.Contains("--secret ztnet-auth-secret,type=env,target=NEXTAUTH_SECRET", ztnet);
+        var postgres = plan.Units.Single(u => u.Name == ServiceCatalogue.Postgres.Unit).Render();
+        Assert.Contains("--secret ztnet-postgres-password,type=env,target=POSTGRES_PASSWORD", postgres);
+    }
+
+    [Fact]
+    public void Secret_values_are_piped_from_shell_builtins_never_passed_as_arguments()
+    {
+        var body = Stacks.Plan(Stacks.Minimal()).Step("podman-secrets").Create.Body;
+
+        // printf is a bash builtin: the value never shows in a process list.
+        Assert.Contains("printf '%s' \"$pg_password\" | podman secret create --replace ztnet-postgres-password -", body);
+        Assert.DoesNotContain("set -x", body);
+        Assert.DoesNotContain("echo \"$pg_password", body);
+    }
+}

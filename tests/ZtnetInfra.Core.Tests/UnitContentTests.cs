@@ -1,0 +1,113 @@
+using ZtnetInfra.Core.Units;
+
+namespace ZtnetInfra.Core.Tests;
+
+/// <summary>The units are the guide's, corrected: what each one must carry for the pod to work.</summary>
+public class UnitContentTests
+{
+    private static UnitFile Unit(string name, params (string Key, string Value)[] settings) =>
+        Stacks.Plan(Stacks.With(settings)).Units.Single(u => u.Name == name);
+
+    private static string ExecStart(UnitFile u) => Assert.Single(u.Values("Service", "ExecStart"));
+
+    [Fact]
+    public void The_pod_runs_on_pasta_publishes_the_three_ports_and_records_its_unit_for_auto_update()
+    {
+        var pod = Unit(ServiceCatalogue.PodUnit, ("httpPort", "8080"), ("httpsPort", "443"), ("zerotierPort", "9994"));
+        var create = Assert.Single(pod.Values("Service", "ExecStartPre"));
+
+        Assert.Contains("--network pasta", create);
+        Assert.Contains("--publish 8080:80/tcp", create);
+        Assert.Contains("--publish 443:443/tcp", create);
+        Assert.Contains("--publish 9994:9993/udp", create);
+        Assert.Contains("PODMAN_SYSTEMD_UNIT=%n", pod.Values("Service", "Environment"));
+        Assert.Equal(["default.target"], pod.Values("Install", "WantedBy"));
+    }
+
+    [Fact]
+    public void Containers_belong_to_the_pod_publish_nothing_and_restart_on_failure()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+        foreach (var u in plan.Units.Where(u => u.Name != ServiceCatalogue.PodUnit))
+        {
+            var run = ExecStart(u);
+            Assert.Equal([ServiceCatalogue.PodUnit], u.Values("Unit", "BindsTo"));
+            Assert.Contains(ServiceCatalogue.PodUnit, u.Values("Unit", "After"));
+            Assert.Empty(u.Values("Unit", "Requires"));
+            Assert.Contains("--pod-id-file=%t/ztnet-pod.pod-id", run);
+            Assert.DoesNotContain("--publish", run);
+            Assert.Contains("--health-cmd", run);
+            Assert.Contains("--health-on-failure kill", run);
+            Assert.Equal(["on-failure"], u.Values("Service", "Restart"));
+            Assert.Equal(["notify"], u.Values("Service", "Type"));
+            Assert.Contains("PODMAN_SYSTEMD_UNIT=%n", u.Values("Service", "Environment"));
+            Assert.Contains("--label io.containers.autoupdate=registry", run);
+        }
+    }
+
+    [Fact]
+    public void Ztnet_listens_on_all_addresses_and_reaches_its_neighbours_on_the_pod_loopback()
+    {
+        var run = ExecStart(Unit(ServiceCatalogue.Ztnet.Unit, ("httpsPort", "8443"), ("tlsMode", "internal")));
+
+        Assert.Contains("--env HOSTNAME=0.0.0.0", run);
+        Assert.Contains("--env NEXTAUTH_URL=https://ztnet.example.org:8443", run);
+        Assert.Contains("--env POSTGRES_HOST=127.0.0.1", run);
+        Assert.Contains("--env ZT_ADDR=http://127.0.0.1:9993", run);
+        Assert.Contains("--volume /opt/ztnet-data/zerotier:/var/lib/zerotier-one \\", run);
+        Assert.Contains("http://127.0.0.1:3000/api/auth/ok", run);
+        Assert.DoesNotContain("ztnet-pod:3000", run);
+    }
+
+    [Fact]
+    public void Caddy_proxies_the_domain_to_the_pod_loopback_with_the_chosen_certificates()
+    {
+        var acme = ExecStart(Unit(ServiceCatalogue.Caddy.Unit));
+        Assert.EndsWith("caddy reverse-proxy --from https://ztnet.example.org --to 127.0.0.1:3000", acme);
+
+        var internalCa = ExecStart(Unit(ServiceCatalogue.Caddy.Unit, ("tlsMode", "internal")));
+        Assert.EndsWith("caddy reverse-proxy --from https://ztnet.example.org --to 127.0.0.1:3000 --internal-certs", internalCa);
+        Assert.Contains("--volume /opt/ztnet-data/caddy_data:/data", internalCa);
+    }
+
+    [Fact]
+    public void A_controller_that_joins_no_network_gets_no_device_and_no_capabilities()
+    {
+        var controller = ExecStart(Unit(ServiceCatalogue.Zerotier.Unit));
+        Assert.DoesNotContain("/dev/net/tun", controller);
+        Assert.DoesNotContain("--cap-add", controller);
+
+        var joining = ExecStart(Unit(ServiceCatalogue.Zerotier.Unit, ("zerotierJoinNetworks", "true")));
+        Assert.Contains("--device /dev/net/tun", joining);
+        Assert.Contains("--cap-add NET_ADMIN", joining);
+        Assert.Contains("--cap-add SYS_ADMIN", joining);
+    }
+
+    [Fact]
+    public void Without_auto_update_no_container_carries_the_label()
+    {
+        var plan = Stacks.Plan(Stacks.With(("autoUpdate", "false")));
+
+        Assert.All(plan.Units, u => Assert.DoesNotContain("io.containers.autoupdate", u.Render()));
+    }
+
+    [Fact]
+    public void One_container_restarting_does_not_stop_the_others()
+    {
+        // Wants= rather than Requires=: a Caddy-only change restarts Caddy alone.
+        var ztnet = Unit(ServiceCatalogue.Ztnet.Unit);
+        Assert.Equal(["container-postgres.service container-zerotier.service"], ztnet.Values("Unit", "Wants"));
+        var caddy = Unit(ServiceCatalogue.Caddy.Unit);
+        Assert.Equal(["container-ztnet.service"], caddy.Values("Unit", "Wants"));
+    }
+
+    [Fact]
+    public void Unit_steps_restart_only_their_own_unit_after_an_edit()
+    {
+        var step = Stacks.Plan(Stacks.Minimal()).Step("unit-caddy");
+
+        Assert.Contains("systemctl --user try-restart container-caddy.service", step.Create.Body);
+        Assert.DoesNotContain("container-ztnet.service", step.Create.Body.Split('\n').Where(l => l.StartsWith("systemctl")));
+        Assert.Contains(Unit(ServiceCatalogue.Caddy.Unit).Render().TrimEnd('\n'), step.Create.Body);
+    }
+}
