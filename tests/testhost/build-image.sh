@@ -1,0 +1,206 @@
+#!/bin/bash
+# build-image.sh: build (once, then cached) the disposable test host for the deployment tests.
+#
+#   sudo tests/testhost/build-image.sh          # ~3-4 min cold, instant when cached
+#
+# Produces in $TESTHOST_OUT (see testhost-env.sh):
+#   base.raw            ext4 root file system of a Debian trixie VM (read-only; each boot
+#                       writes to a throw-away overlay): systemd, OpenSSH (keys only), sudo,
+#                       polkitd, podman, passt, uidmap, dbus-user-session, curl, python3,
+#                       systemd-networkd with wait-online, and the registry fixture below
+#   vmlinuz, initrd.img for qemu -kernel/-initrd
+#   id_ed25519[.pub]    login key of $TESTHOST_USER (sudo NOPASSWD; root cannot log in)
+#   host_ed25519.pub    the guest's SSH host key: the line the tests pin
+#   images.list         the image names the guest's registry serves
+#
+# Images: the guest has no outbound network. The stack's four images are built here from Debian
+# packages (PostgreSQL and Caddy real, ZTNet and ZeroTier small stand-ins: images/*/), saved as
+# one OCI layout and served inside the guest by a read-only registry on 127.0.0.1:5000 to which
+# registries.conf sends docker.io. So the plan's own units pull them by their real names, as on a
+# real server, and nothing is preloaded into the service user's storage.
+#
+# The cache is keyed by a digest of this script, the fixtures and the settings that shape the
+# image: change any of them and the next run rebuilds. FORCE=1 rebuilds anyway.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=testhost-env.sh
+. "$HERE/testhost-env.sh"
+
+log() { printf '[build-image %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "run as root (debootstrap, chroot and mkfs need it): sudo $0"
+
+OUT=$TESTHOST_OUT
+WORK=$TESTHOST_CACHE/work
+DEBS=$TESTHOST_CACHE/debs
+T0=$(date +%s)
+
+stamp() {
+  {
+    printf '%s\n' "$TESTHOST_SUITE" "$TESTHOST_USER" "$TESTHOST_IMAGES"
+    (cd "$HERE" && find build-image.sh oci-merge.py images guest -type f -print0 | sort -z | xargs -0 sha256sum)
+  } | sha256sum | cut -d' ' -f1
+}
+want=$(stamp)
+if [ -z "${FORCE:-}" ] && [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$want" ]; then
+  log "cached image is current ($OUT); FORCE=1 rebuilds"
+  exit 0
+fi
+
+# ------------------------------------------------------------------ packages of this machine
+need=()
+for pair in qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils debootstrap:debootstrap podman:podman \
+            mkfs.ext4:e2fsprogs ssh-keygen:openssh-client ssh:openssh-client python3:python3; do
+  command -v "${pair%%:*}" >/dev/null || need+=("${pair##*:}")
+done
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
+if [ "${#need[@]}" -gt 0 ]; then
+  log "installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+mkdir -p "$OUT" "$WORK" "$DEBS"
+rm -f "$OUT/.stamp"
+ROOTFS=$WORK/vm-rootfs
+CTROOT=$WORK/ct-rootfs
+PODMAN=(podman --root "$WORK/storage" --runroot "$WORK/podman-run")
+
+unmount_all() {
+  local m
+  for m in dev/pts dev proc sys; do
+    if mountpoint -q "$ROOTFS/$m"; then umount -l "$ROOTFS/$m" || true; fi
+  done
+}
+cleanup() {
+  unmount_all
+  if [ -d "$WORK/storage" ]; then "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true; fi
+  rm -rf "$WORK/storage" "$WORK/podman-run"
+}
+trap cleanup EXIT
+
+debootstrap_to() {
+  local dir=$1 include=$2
+  rm -rf "$dir"
+  debootstrap --variant=minbase --cache-dir="$DEBS" --include="$include" \
+    "$TESTHOST_SUITE" "$dir" "$TESTHOST_MIRROR" >"$WORK/debootstrap-$(basename "$dir").log" 2>&1 \
+    || { tail -30 "$WORK/debootstrap-$(basename "$dir").log" >&2; die "debootstrap into $dir failed"; }
+}
+
+# ------------------------------------------------------------------ container images
+log "container base: debootstrap $TESTHOST_SUITE minbase"
+debootstrap_to "$CTROOT" curl,ca-certificates
+printf 'deb %s %s main\n' "$TESTHOST_MIRROR" "$TESTHOST_SUITE" > "$CTROOT/etc/apt/sources.list"
+mkdir -p "$CTROOT/etc/dpkg/dpkg.cfg.d"
+printf 'path-exclude=/usr/share/doc/*\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/info/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\n' \
+  > "$CTROOT/etc/dpkg/dpkg.cfg.d/01-testhost-small"
+rm -rf "$CTROOT"/usr/share/doc/* "$CTROOT"/usr/share/man/* "$CTROOT"/usr/share/info/* \
+  "$CTROOT"/var/cache/apt/archives/*.deb "$CTROOT"/var/cache/apt/*.bin "$CTROOT"/var/lib/apt/lists/* "$CTROOT"/var/log/*
+find "$CTROOT/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+: > "$CTROOT/etc/resolv.conf"
+
+rm -rf "$WORK/ctx" "$WORK/oci" "$WORK/registry"
+mkdir -p "$WORK/ctx" "$WORK/oci"
+cp -a "$HERE/images/." "$WORK/ctx/"
+tar -C "$CTROOT" --numeric-owner -cf "$WORK/ctx/base/rootfs.tar" .
+rm -rf "$CTROOT"
+"${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
+build() {  # build TAG CONTEXT [--build-arg ...]
+  local tag=$1 ctx=$2; shift 2
+  "${PODMAN[@]}" build --quiet --isolation chroot --network host --layers=false \
+    --build-arg BASE=localhost/testhost/base:latest "$@" -t "$tag" "$ctx" >"$WORK/build-$(basename "$ctx").log" 2>&1 \
+    || { tail -30 "$WORK/build-$(basename "$ctx").log" >&2; die "building $tag failed"; }
+}
+log "container images: base"
+build localhost/testhost/base:latest "$WORK/ctx/base"
+merge=()
+: > "$WORK/images.list"
+for pair in $TESTHOST_IMAGES; do
+  fixture=${pair%%=*} name=${pair#*=}
+  case $fixture in
+    caddy2) build "$name" "$WORK/ctx/caddy" --build-arg VARIANT=2 ;;
+    postgres|zerotier|ztnet|caddy) build "$name" "$WORK/ctx/$fixture" ;;
+    *) die "unknown image fixture '$fixture' in TESTHOST_IMAGES" ;;
+  esac
+  log "container images: $name ($fixture)"
+  "${PODMAN[@]}" save --quiet --format oci-dir -o "$WORK/oci/$fixture" "$name"
+  merge+=("$name=$WORK/oci/$fixture")
+  echo "$name" >> "$WORK/images.list"
+done
+"$HERE/oci-merge.py" "$WORK/registry" "${merge[@]}"
+rm -rf "$WORK/oci" "$WORK/ctx"
+log "registry layout: $(du -sh "$WORK/registry" | cut -f1)"
+
+# ------------------------------------------------------------------ login key
+[ -f "$OUT/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C ztnet-testhost -f "$OUT/id_ed25519"
+
+# ------------------------------------------------------------------ VM root file system
+log "VM: debootstrap $TESTHOST_SUITE"
+debootstrap_to "$ROOTFS" systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,openssh-server,sudo,iproute2,curl,ca-certificates,procps,kmod,uidmap,passt,netbase,python3-minimal,libpython3-stdlib
+mount -t proc proc "$ROOTFS/proc"
+mount -t sysfs sys "$ROOTFS/sys"
+mount --bind /dev "$ROOTFS/dev"
+mount --bind /dev/pts "$ROOTFS/dev/pts"
+printf '#!/bin/sh\nexit 101\n' > "$ROOTFS/usr/sbin/policy-rc.d"
+chmod +x "$ROOTFS/usr/sbin/policy-rc.d"
+in_chroot() { chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
+cp -n "$DEBS"/*.deb "$ROOTFS/var/cache/apt/archives/" 2>/dev/null || true
+log "VM: kernel, podman (with its recommends), polkitd"
+in_chroot apt-get update -qq
+in_chroot apt-get install -y -qq --no-install-recommends linux-image-amd64 initramfs-tools zstd >/dev/null
+in_chroot apt-get install -y -qq podman polkitd >/dev/null
+cp -n "$ROOTFS"/var/cache/apt/archives/*.deb "$DEBS/" 2>/dev/null || true
+
+log "VM: configure"
+echo testhost > "$ROOTFS/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 testhost\n::1 localhost ip6-localhost ip6-loopback\n' > "$ROOTFS/etc/hosts"
+echo 'LABEL=testhost-root / ext4 rw,discard,errors=remount-ro 0 1' > "$ROOTFS/etc/fstab"
+echo 'LANG=C.UTF-8' > "$ROOTFS/etc/default/locale"
+mkdir -p "$ROOTFS/etc/systemd/network"
+printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=ipv4\n' > "$ROOTFS/etc/systemd/network/10-dhcp.network"
+rm -f "$ROOTFS/etc/resolv.conf"
+: > "$ROOTFS/etc/resolv.conf"   # no outside network, no DNS
+in_chroot systemctl enable systemd-networkd.service ssh.service >/dev/null 2>&1
+# network-online.target must be reached (podman units wait for it).
+in_chroot systemctl enable systemd-networkd-wait-online.service >/dev/null 2>&1
+in_chroot systemctl add-wants multi-user.target network-online.target >/dev/null 2>&1
+for t in apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer; do
+  in_chroot systemctl mask "$t" >/dev/null 2>&1 || true
+done
+mkdir -p "$ROOTFS/etc/ssh/sshd_config.d"
+printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\nUseDNS no\n' \
+  > "$ROOTFS/etc/ssh/sshd_config.d/10-testhost.conf"
+in_chroot useradd --create-home --shell /bin/bash "$TESTHOST_USER"
+echo "$TESTHOST_USER ALL=(ALL) NOPASSWD:ALL" > "$ROOTFS/etc/sudoers.d/90-$TESTHOST_USER"
+chmod 0440 "$ROOTFS/etc/sudoers.d/90-$TESTHOST_USER"
+uid=$(chroot "$ROOTFS" id -u "$TESTHOST_USER")
+gid=$(chroot "$ROOTFS" id -g "$TESTHOST_USER")
+install -d -m 0700 -o "$uid" -g "$gid" "$ROOTFS/home/$TESTHOST_USER/.ssh"
+install -m 0600 -o "$uid" -g "$gid" "$OUT/id_ed25519.pub" "$ROOTFS/home/$TESTHOST_USER/.ssh/authorized_keys"
+# Fresh host keys for this image (the chroot's were made at package install, keep those).
+[ -f "$ROOTFS/etc/ssh/ssh_host_ed25519_key.pub" ] || in_chroot ssh-keygen -A >/dev/null
+
+log "VM: registry fixture with $(wc -l < "$WORK/images.list") images"
+rm -rf "$ROOTFS/var/lib/testhost-registry"
+mv "$WORK/registry" "$ROOTFS/var/lib/testhost-registry"
+chmod -R a+rX "$ROOTFS/var/lib/testhost-registry"
+install -D -m 0755 "$HERE/guest/testhost-registry.py" "$ROOTFS/usr/local/lib/testhost/testhost-registry.py"
+install -D -m 0644 "$HERE/guest/testhost-registry.service" "$ROOTFS/etc/systemd/system/testhost-registry.service"
+install -D -m 0644 "$HERE/guest/50-testhost-registry.conf" "$ROOTFS/etc/containers/registries.conf.d/50-testhost-registry.conf"
+in_chroot systemctl enable testhost-registry.service >/dev/null 2>&1
+
+cp -L "$ROOTFS/vmlinuz" "$OUT/vmlinuz"
+cp -L "$ROOTFS/initrd.img" "$OUT/initrd.img"
+cut -d' ' -f1,2 "$ROOTFS/etc/ssh/ssh_host_ed25519_key.pub" > "$OUT/host_ed25519.pub"
+cp "$WORK/images.list" "$OUT/images.list"
+in_chroot apt-get clean
+rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS/usr/sbin/policy-rc.d"
+unmount_all
+
+log "VM: mkfs.ext4 -d -> base.raw"
+rm -f "$OUT/base.raw"
+mkfs.ext4 -q -F -L testhost-root -d "$ROOTFS" "$OUT/base.raw" 8G
+chmod 0444 "$OUT/base.raw"
+rm -rf "$ROOTFS"
+echo "$want" > "$OUT/.stamp"
+log "done in $(( $(date +%s) - T0 )) s: $OUT"

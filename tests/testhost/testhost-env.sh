@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# Settings shared by the test host scripts (sourced, not run). Every value can be overridden
+# from the environment.
+
+# Where the built image and its pieces are cached (the image build needs root).
+TESTHOST_CACHE=${TESTHOST_CACHE:-/var/cache/ztnet-testhost}
+# Built artefacts: base.raw, vmlinuz, initrd.img, id_ed25519 (login key), host_ed25519.pub (pinned).
+TESTHOST_OUT=${TESTHOST_OUT:-$TESTHOST_CACHE/out}
+# A running VM: overlay disk, console log, pid file, known_hosts.
+TESTHOST_RUN=${TESTHOST_RUN:-$TESTHOST_CACHE/run}
+TESTHOST_SUITE=${TESTHOST_SUITE:-trixie}
+TESTHOST_MIRROR=${TESTHOST_MIRROR:-http://deb.debian.org/debian}
+# The sudo-capable login (NOPASSWD, key only) the deployment uses.
+TESTHOST_USER=${TESTHOST_USER:-deploy}
+# Ports on 127.0.0.1 forwarded to the guest's 22, 80 and 443.
+TESTHOST_SSH_PORT=${TESTHOST_SSH_PORT:-2222}
+TESTHOST_HTTP_PORT=${TESTHOST_HTTP_PORT:-8080}
+TESTHOST_HTTPS_PORT=${TESTHOST_HTTPS_PORT:-8443}
+TESTHOST_MEM=${TESTHOST_MEM:-3072}
+TESTHOST_CPUS=${TESTHOST_CPUS:-2}
+# Images served inside the guest by its registry fixture, as fixture=name pairs. The names must
+# be the ones the stack settings give (the core's defaults), plus a second Caddy tag for the
+# single-setting change.
+TESTHOST_IMAGES=${TESTHOST_IMAGES:-postgres=docker.io/library/postgres:15.19-alpine zerotier=docker.io/zyclonite/zerotier:1.14.2 ztnet=docker.io/sinamics/ztnet:0.8.2 caddy=docker.io/library/caddy:2.11.4-alpine caddy2=docker.io/library/caddy:2.11.4-alpine-testhost2}
