@@ -1,0 +1,4 @@
+using Pulumi;
+using ZtnetInfra;
+
+return await Deployment.RunAsync<ZtnetProgram>();

@@ -1,0 +1,50 @@
+using Pulumi;
+using ZtnetInfra.Core.Settings;
+using Remote = Pulumi.Command.Remote;
+
+namespace ZtnetInfra;
+
+/// <summary>The SSH connection every step uses, built from the settings.</summary>
+public static class SshConnection
+{
+    /// <summary>
+    /// A secret connection (the program marks it so itself, whatever the provider does). Without
+    /// a private key the provider authenticates with the SSH agent: it reads SSH_AUTH_SOCK from
+    /// its own environment (inherited from the pulumi CLI). AgentSocketPath is deliberately not
+    /// set: the socket path changes per login and would show as a change on every step.
+    /// </summary>
+    public static Output<Remote.Inputs.ConnectionArgs> Build(StackSettings s, Input<string>? privateKey)
+    {
+        var connection = new Remote.Inputs.ConnectionArgs
+        {
+            Host = s.Host,
+            Port = s.SshPort,
+            User = s.SshUser,
+        };
+        if (s.SshHostKey is not null) connection.HostKey = s.SshHostKey;
+        if (privateKey is not null) connection.PrivateKey = privateKey;
+        if (s.BastionHost is not null)
+        {
+            // The jump host takes the same login key (or the agent); the core has no setting for its host key.
+            var proxy = new Remote.Inputs.ProxyConnectionArgs
+            {
+                Host = s.BastionHost,
+                Port = s.BastionPort,
+                User = s.BastionUser ?? s.SshUser,
+            };
+            if (privateKey is not null) proxy.PrivateKey = privateKey;
+            connection.Proxy = proxy;
+        }
+        return Output.CreateSecret(Output.Create(connection));
+    }
+
+    /// <summary>What the user should know about how the host is reached, as warnings.</summary>
+    public static IEnumerable<string> Warnings(StackSettings s)
+    {
+        if (s.SshHostKey is null)
+            yield return $"{SettingKeys.SshHostKey.FullKey} is not set: the SSH host key of {s.Host} is not checked, so a machine in the middle could receive the secrets. "
+                + $"Pin it with the line from the server's /etc/ssh/ssh_host_ed25519_key.pub: pulumi config set {SettingKeys.SshHostKey.FullKey} 'ssh-ed25519 AAAA...'";
+        if (s.BastionHost is not null)
+            yield return $"the SSH host key of the jump host {s.BastionHost} is not checked (no setting pins it yet)";
+    }
+}

@@ -1,0 +1,157 @@
+using System.Collections.Immutable;
+using Pulumi;
+using Pulumi.Random;
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Settings;
+using Remote = Pulumi.Command.Remote;
+
+namespace ZtnetInfra;
+
+/// <summary>What <see cref="ZtnetStack"/> deploys: the core's plan and the secrets the stack sets itself.</summary>
+public sealed class ZtnetStackArgs
+{
+    public required DeploymentPlan Plan { get; init; }
+
+    /// <summary>The SSH login key; null means the SSH agent.</summary>
+    public Input<string>? SshPrivateKey { get; init; }
+
+    /// <summary>ztnet:postgresPassword when the stack sets it; null means a generated one.</summary>
+    public Input<string>? PostgresPassword { get; init; }
+
+    /// <summary>ztnet:authSecret when the stack sets it; null means a generated one.</summary>
+    public Input<string>? AuthSecret { get; init; }
+}
+
+/// <summary>
+/// ZTNet on one host: a remote command per plan step, in the plan's order and dependencies,
+/// and the generated secrets. It maps the plan and adds nothing to what runs on the host.
+/// </summary>
+public sealed class ZtnetStack : ComponentResource
+{
+    public const string TypeToken = "ztnet:index:ZtnetStack";
+    public const string PostgresPasswordName = "postgres-password";
+    public const string AuthSecretName = "auth-secret";
+
+    /// <summary>Database password length: letters and digits only (ZTNet puts it into a URL unencoded).</summary>
+    public const int GeneratedPasswordLength = 40;
+
+    public const int GeneratedAuthSecretLength = 64;
+
+    [Output("url")]
+    public Output<string> Url { get; }
+
+    [Output("host")]
+    public Output<string> Host { get; }
+
+    [Output("serviceUser")]
+    public Output<string> ServiceUser { get; }
+
+    [Output("unitNames")]
+    public Output<ImmutableArray<string>> UnitNames { get; }
+
+    /// <summary>One command per plan step, by step name.</summary>
+    public IReadOnlyDictionary<string, Remote.Command> Steps { get; }
+
+    /// <summary>Null when the stack sets ztnet:postgresPassword.</summary>
+    public RandomPassword? GeneratedPostgresPassword { get; }
+
+    /// <summary>Null when the stack sets ztnet:authSecret.</summary>
+    public RandomPassword? GeneratedAuthSecret { get; }
+
+    public ZtnetStack(string name, ZtnetStackArgs args, ComponentResourceOptions? options = null)
+        : base(TypeToken, name, options)
+    {
+        var plan = args.Plan;
+        var settings = plan.Settings;
+
+        var postgresPassword = args.PostgresPassword?.ToOutput();
+        if (postgresPassword is null)
+        {
+            GeneratedPostgresPassword = new RandomPassword(PostgresPasswordName, new RandomPasswordArgs
+            {
+                Length = GeneratedPasswordLength,
+                Special = false,
+                Upper = true,
+                Lower = true,
+                Numeric = true,
+                MinUpper = 4,
+                MinLower = 4,
+                MinNumeric = 4,
+            }, new CustomResourceOptions { Parent = this });
+            postgresPassword = GeneratedPostgresPassword.Result;
+        }
+
+        var authSecret = args.AuthSecret?.ToOutput();
+        if (authSecret is null)
+        {
+            GeneratedAuthSecret = new RandomPassword(AuthSecretName, new RandomPasswordArgs
+            {
+                Length = GeneratedAuthSecretLength,
+                Special = false,
+            }, new CustomResourceOptions { Parent = this });
+            authSecret = GeneratedAuthSecret.Result;
+        }
+
+        foreach (var warning in SshConnection.Warnings(settings)) Log.Warn(warning, this);
+        var connection = SshConnection.Build(settings, args.SshPrivateKey);
+        var secrets = Output.Tuple(postgresPassword, authSecret).Apply(t => (IReadOnlyDictionary<PlanSecret, string>)new Dictionary<PlanSecret, string>
+        {
+            [PlanSecret.PostgresPassword] = t.Item1,
+            [PlanSecret.AuthSecret] = t.Item2,
+        });
+
+        var steps = new Dictionary<string, Remote.Command>(StringComparer.Ordinal);
+        foreach (var step in plan.Steps)
+        {
+            var opts = new CustomResourceOptions
+            {
+                Parent = this,
+                DependsOn = step.DependsOn.Select(d => (Resource)(steps.GetValueOrDefault(d)
+                    ?? throw new InvalidOperationException($"plan step {step.Name} depends on {d}, which does not come before it"))).ToList(),
+            };
+            var commandArgs = new Remote.CommandArgs
+            {
+                Connection = connection,
+                Create = step.Create.Command,
+                Logging = step.Quiet ? Remote.Logging.None : Remote.Logging.StdoutAndStderr,
+                // The provider would pass the previous output with SSH setenv, which sshd refuses unless AcceptEnv allows it.
+                AddPreviousOutputInEnv = false,
+            };
+            if (step.Update is not null) commandArgs.Update = step.Update.Command;
+            if (step.Delete is not null) commandArgs.Delete = step.Delete.Command;
+            if (!step.SecretStdin.IsEmpty)
+            {
+                // Secrets travel only here; the stored stdin and whatever the step prints stay secret too.
+                commandArgs.Stdin = Output.CreateSecret(secrets.Apply(values => ComposeStdin(step, values)));
+                opts.AdditionalSecretOutputs = ["stdin", "stdout", "stderr"];
+            }
+            steps.Add(step.Name, new Remote.Command(step.Name, commandArgs, opts));
+        }
+        Steps = steps;
+
+        Url = Output.Create(plan.Url);
+        Host = Output.Create(settings.Host);
+        ServiceUser = Output.Create(settings.ServiceUser);
+        UnitNames = Output.Create(plan.UnitNames.ToImmutableArray());
+        RegisterOutputs(new Dictionary<string, object?>
+        {
+            ["url"] = Url,
+            ["host"] = Host,
+            ["serviceUser"] = ServiceUser,
+            ["unitNames"] = UnitNames,
+        });
+    }
+
+    private static string ComposeStdin(RemoteStep step, IReadOnlyDictionary<PlanSecret, string> secrets)
+    {
+        try
+        {
+            return DeploymentPlan.ComposeStdin(step, secrets);
+        }
+        catch (InvalidSettingsException e)
+        {
+            // The message names the key and never the value.
+            throw new RunException(e.Message);
+        }
+    }
+}
