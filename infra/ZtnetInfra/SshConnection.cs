@@ -38,9 +38,15 @@ public static class SshConnection
         return Output.CreateSecret(Output.Create(connection));
     }
 
-    /// <summary>What the user should know about how the host is reached, as warnings.</summary>
-    public static IEnumerable<string> Warnings(StackSettings s)
+    /// <summary>
+    /// What the user should know about how the host is reached, as warnings. The provider runs
+    /// with the pulumi CLI's environment, as this program does, so SSH_AUTH_SOCK here is the agent it will use.
+    /// </summary>
+    public static IEnumerable<string> Warnings(StackSettings s, string? agentSocket)
     {
+        if (!s.SshPrivateKeySet && string.IsNullOrEmpty(agentSocket))
+            yield return $"{SettingKeys.SshPrivateKey.FullKey} is not set and no SSH agent is running (SSH_AUTH_SOCK is empty): the SSH login will fail. "
+                + $"Load your key with ssh-add, or: pulumi config set --secret {SettingKeys.SshPrivateKey.FullKey} < ~/.ssh/id_ed25519";
         if (s.SshHostKey is null)
             yield return $"{SettingKeys.SshHostKey.FullKey} is not set: the SSH host key of {s.Host} is not checked, so a machine in the middle could receive the secrets. "
                 + $"Pin it with the line from the server's /etc/ssh/ssh_host_ed25519_key.pub: pulumi config set {SettingKeys.SshHostKey.FullKey} 'ssh-ed25519 AAAA...'";

@@ -92,7 +92,7 @@ public sealed class ZtnetStack : ComponentResource
             authSecret = GeneratedAuthSecret.Result;
         }
 
-        foreach (var warning in SshConnection.Warnings(settings)) Log.Warn(warning, this);
+        foreach (var warning in SshConnection.Warnings(settings, Environment.GetEnvironmentVariable("SSH_AUTH_SOCK"))) Log.Warn(warning, this);
         var connection = SshConnection.Build(settings, args.SshPrivateKey);
         var secrets = Output.Tuple(postgresPassword, authSecret).Apply(t => (IReadOnlyDictionary<PlanSecret, string>)new Dictionary<PlanSecret, string>
         {

@@ -100,6 +100,16 @@ public class ConfigTests
     }
 
     [Fact]
+    public async Task Without_a_private_key_or_an_agent_the_run_warns_that_the_login_will_fail()
+    {
+        var withoutAgent = await ProgramRun.RunAsync(TestConfig.Minimal with { SshAgentSocket = null });
+        var withKey = await ProgramRun.RunAsync(TestConfig.Minimal.WithSecret("ztnet:sshPrivateKey", "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n") with { SshAgentSocket = null });
+
+        Assert.Contains(WarningLines(withoutAgent.Log), l => l.Contains("no SSH agent is running (SSH_AUTH_SOCK is empty): the SSH login will fail", StringComparison.Ordinal));
+        Assert.Empty(WarningLines(withKey.Log));
+    }
+
+    [Fact]
     public async Task A_bastion_becomes_the_connection_proxy_with_the_same_login_key()
     {
         const string key = "-----BEGIN OPENSSH PRIVATE KEY-----\nBastionTestKey\n-----END OPENSSH PRIVATE KEY-----\n";

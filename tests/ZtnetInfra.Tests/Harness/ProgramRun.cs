@@ -91,7 +91,7 @@ public sealed class ProgramRun
         return (error ?? throw new Xunit.Sdk.XunitException("the program ran, but it was expected to fail"), registered, log);
     }
 
-    private static readonly string[] Variables = ["PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_DOTNET_LOG_VERBOSE"];
+    private static readonly string[] Variables = ["PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS", "PULUMI_DOTNET_LOG_VERBOSE", "SSH_AUTH_SOCK"];
 
     /// <summary>
     /// Config reaches a .NET program in PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS, read when the
@@ -108,6 +108,7 @@ public sealed class ProgramRun
             Environment.SetEnvironmentVariable("PULUMI_CONFIG", config.ConfigJson);
             Environment.SetEnvironmentVariable("PULUMI_CONFIG_SECRET_KEYS", config.SecretKeysJson);
             Environment.SetEnvironmentVariable("PULUMI_DOTNET_LOG_VERBOSE", "1");
+            Environment.SetEnvironmentVariable("SSH_AUTH_SOCK", config.SshAgentSocket);
             Console.SetOut(log);
             var result = await run();
             return (result, log.Text);

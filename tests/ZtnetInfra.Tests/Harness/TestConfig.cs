@@ -8,6 +8,9 @@ namespace ZtnetInfra.Tests.Harness;
 /// <summary>A stack's config as `pulumi config set [--secret]` leaves it, for the program and for the core.</summary>
 public sealed record TestConfig(ImmutableSortedDictionary<string, string> Values, ImmutableSortedSet<string> SecretKeys)
 {
+    /// <summary>The workstation's SSH agent (SSH_AUTH_SOCK) during the run; null: none.</summary>
+    public string? SshAgentSocket { get; init; } = "/run/user/1000/test-ssh-agent.socket";
+
     public const string HostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo";
 
     /// <summary>A valid stack with a pinned host key and the SSH agent.</summary>
