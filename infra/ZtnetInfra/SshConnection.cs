@@ -25,7 +25,7 @@ public static class SshConnection
         if (privateKey is not null) connection.PrivateKey = privateKey;
         if (s.BastionHost is not null)
         {
-            // The jump host takes the same login key (or the agent); the core has no setting for its host key.
+            // The jump host takes the same login key (or the agent).
             var proxy = new Remote.Inputs.ProxyConnectionArgs
             {
                 Host = s.BastionHost,
@@ -33,6 +33,7 @@ public static class SshConnection
                 User = s.BastionUser ?? s.SshUser,
             };
             if (privateKey is not null) proxy.PrivateKey = privateKey;
+            if (s.BastionHostKey is not null) proxy.HostKey = s.BastionHostKey;
             connection.Proxy = proxy;
         }
         return Output.CreateSecret(Output.Create(connection));
@@ -50,7 +51,8 @@ public static class SshConnection
         if (s.SshHostKey is null)
             yield return $"{SettingKeys.SshHostKey.FullKey} is not set: the SSH host key of {s.Host} is not checked, so a machine in the middle could receive the secrets. "
                 + $"Pin it with the line from the server's /etc/ssh/ssh_host_ed25519_key.pub: pulumi config set {SettingKeys.SshHostKey.FullKey} 'ssh-ed25519 AAAA...'";
-        if (s.BastionHost is not null)
-            yield return $"the SSH host key of the jump host {s.BastionHost} is not checked (no setting pins it yet)";
+        if (s.BastionHost is not null && s.BastionHostKey is null)
+            yield return $"{SettingKeys.BastionHostKey.FullKey} is not set: the SSH host key of the jump host {s.BastionHost} is not checked. "
+                + $"Pin it: pulumi config set {SettingKeys.BastionHostKey.FullKey} 'ssh-ed25519 AAAA...'";
     }
 }

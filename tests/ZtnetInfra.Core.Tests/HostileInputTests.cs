@@ -26,7 +26,7 @@ public class HostileInputTests
         foreach (var key in SettingKeys.All.Where(k => !k.Secret))
         {
             var config = Stacks.Minimal();
-            if (key == SettingKeys.BastionUser || key == SettingKeys.BastionPort) config["ztnet:bastionHost"] = ConfigValue.Plain("jump.example.org");
+            if (key == SettingKeys.BastionUser || key == SettingKeys.BastionPort || key == SettingKeys.BastionHostKey) config["ztnet:bastionHost"] = ConfigValue.Plain("jump.example.org");
             config[key.FullKey] = ConfigValue.Plain(value);
 
             var (settings, errors) = SettingsReader.TryRead(config);

@@ -131,6 +131,19 @@ public class ConfigTests
         Assert.Contains(WarningLines(run.Log), l => l.Contains("jump host bastion.example.org is not checked", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_pinned_bastion_host_key_is_checked_and_silences_its_warning()
+    {
+        const string hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo";
+        var config = TestConfig.Minimal
+            .With("ztnet:bastionHost", "bastion.example.org")
+            .With("ztnet:bastionHostKey", hostKey);
+        var run = await ProgramRun.RunAsync(config);
+
+        Assert.All(run.RegisteredCommands, command => Assert.Equal(hostKey, Values.Map(Values.Map(command.Inputs["connection"])["proxy"])["hostKey"]));
+        Assert.DoesNotContain(WarningLines(run.Log), l => l.Contains("jump host", StringComparison.Ordinal));
+    }
+
     /// <summary>Warnings as the SDK's logger printed them (Log.Warn goes to it and to the engine).</summary>
     private static IEnumerable<string> WarningLines(string log) =>
         log.Split('\n').Where(l => l.Contains(" WRN] ", StringComparison.Ordinal));

@@ -9,23 +9,38 @@ internal static class PodSteps
 {
     private const string UnitDir = "$HOME/.config/systemd/user";
 
+    private const string SecretsDigest = "$HOME/.config/ztnet-infra/secrets.sha256";
+
     public static RemoteStep Secrets(StepFactory f)
     {
-        var create = ReadSecrets(new Script("podman secrets for the database password and the ZTNet auth secret, from standard input"))
-            .Line($"printf '%s' \"$pg_password\" | podman secret create --replace {ServiceCatalogue.PostgresSecret} - >/dev/null")
-            .Line($"printf '%s' \"$auth_secret\" | podman secret create --replace {ServiceCatalogue.AuthSecret} - >/dev/null")
-            .Line("echo \"ztnet-infra: podman secrets stored\"");
-        var update = ReadSecrets(new Script("replace the podman secrets; restart the containers that read them"))
-            .Line($"printf '%s' \"$pg_password\" | podman secret create --replace {ServiceCatalogue.PostgresSecret} - >/dev/null")
-            .Line($"printf '%s' \"$auth_secret\" | podman secret create --replace {ServiceCatalogue.AuthSecret} - >/dev/null")
-            .Line($"systemctl --user try-restart {ServiceCatalogue.Ztnet.Unit}")
-            .Line("echo \"ztnet-infra: podman secrets replaced\"");
+        // A digest of the values (never the values) tells a re-run with the same secrets (any
+        // input change re-runs a step, the SSH connection included) from a rotation.
+        var create = StoreSecrets(ReadSecrets(new Script("podman secrets for the database password and the ZTNet auth secret, from standard input")), restart: false);
+        var update = StoreSecrets(ReadSecrets(new Script("replace the podman secrets when they changed; then restart ZTNet, which reads them")), restart: true);
         var delete = new Script("remove the podman secrets")
             .Line($"for s in {ServiceCatalogue.PostgresSecret} {ServiceCatalogue.AuthSecret}; do")
             .Line("  if podman secret inspect \"$s\" >/dev/null 2>&1; then podman secret rm \"$s\" >/dev/null; fi")
-            .Line("done");
+            .Line("done")
+            .Line($"rm -f \"{SecretsDigest}\"");
         return f.Make("podman-secrets", "Podman secrets (values on stdin only)", StepAccount.ServiceUser, create, update, delete,
             dependsOn: ["service-user"], secrets: [PlanSecret.PostgresPassword, PlanSecret.AuthSecret]);
+    }
+
+    private static Script StoreSecrets(Script s, bool restart)
+    {
+        s.Line($"digest_file=\"{SecretsDigest}\"")
+         .Line("digest=$(printf '%s\\n%s\\n' \"$pg_password\" \"$auth_secret\" | sha256sum | cut -d' ' -f1)")
+         .Line("if [ -f \"$digest_file\" ] && [ \"$(cat \"$digest_file\")\" = \"$digest\" ] \\")
+         .Line($"  && podman secret inspect {ServiceCatalogue.PostgresSecret} >/dev/null 2>&1 && podman secret inspect {ServiceCatalogue.AuthSecret} >/dev/null 2>&1; then")
+         .Line("  echo \"ztnet-infra: podman secrets unchanged\"")
+         .Line("  exit 0")
+         .Line("fi")
+         .Line($"printf '%s' \"$pg_password\" | podman secret create --replace {ServiceCatalogue.PostgresSecret} - >/dev/null")
+         .Line($"printf '%s' \"$auth_secret\" | podman secret create --replace {ServiceCatalogue.AuthSecret} - >/dev/null")
+         .Line("install -d -m 0700 \"$(dirname \"$digest_file\")\"")
+         .Line("printf '%s\\n' \"$digest\" > \"$digest_file\"");
+        if (restart) s.Line($"systemctl --user try-restart {ServiceCatalogue.Ztnet.Unit}");
+        return s.Line("echo \"ztnet-infra: podman secrets stored\"");
     }
 
     private static Script ReadSecrets(Script s) => s
@@ -50,11 +65,16 @@ internal static class PodSteps
     public static RemoteStep Unit(StepFactory f, UnitFile unit, string stepName, IEnumerable<string> dependsOn, string? containerName)
     {
         var text = unit.Render();
-        var create = new Script($"write {unit.Name}; restart it only if it runs (an edit takes effect, nothing else moves)")
+        var create = new Script($"write {unit.Name}; when its text changed, restart it if it runs (an edit takes effect, nothing else moves)")
             .Line($"unit_file=\"{UnitDir}/{unit.Name}\"")
             .WriteFile("unit_file", text, "0644")
-            .Line("systemctl --user daemon-reload")
-            .Line($"systemctl --user try-restart {unit.Name}");
+            .Line("if [ \"$changed\" -eq 1 ]; then")
+            .Line("  systemctl --user daemon-reload")
+            .Line($"  systemctl --user try-restart {unit.Name}")
+            .Line($"  echo \"ztnet-infra: {unit.Name} written\"")
+            .Line("else")
+            .Line($"  echo \"ztnet-infra: {unit.Name} unchanged\"")
+            .Line("fi");
         var delete = new Script($"stop, disable and remove {unit.Name}")
             .Line($"systemctl --user disable --now {unit.Name} 2>/dev/null || true")
             .Line($"rm -f \"{UnitDir}/{unit.Name}\"")

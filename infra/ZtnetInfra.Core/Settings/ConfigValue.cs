@@ -14,7 +14,7 @@ public sealed record ConfigValue(string? Text, bool IsSecure)
 /// <summary>A problem with one setting: which key, what is wrong, and a value that would be right.</summary>
 public sealed record SettingError(string Key, string Problem, string Example)
 {
-    public override string ToString() => $"{Key}: {Problem}. Example: {Example}";
+    public override string ToString() => $"{Key}: {Problem.TrimEnd('.')}{(Problem.EndsWith('?') ? "" : ".")} Example: {Example}";
 }
 
 public sealed class InvalidSettingsException(IReadOnlyList<SettingError> errors)

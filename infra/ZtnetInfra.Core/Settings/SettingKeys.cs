@@ -29,6 +29,7 @@ public static class SettingKeys
     public static readonly SettingKey SshPrivateKey = new("sshPrivateKey", "(none: the SSH agent)", "Private key for the SSH login, set with --secret.", "pulumi config set --secret ztnet:sshPrivateKey < ~/.ssh/id_ed25519", Secret: true, ConnectionOnly: true);
     public static readonly SettingKey BastionHost = new("bastionHost", "(none)", "Optional jump host the SSH connection goes through.", "bastion.example.org", ConnectionOnly: true);
     public static readonly SettingKey BastionPort = new("bastionPort", "22", "SSH port of the jump host.", "22", ConnectionOnly: true);
+    public static readonly SettingKey BastionHostKey = new("bastionHostKey", "(none: not checked, with a warning)", "The jump host's SSH host key, pinned.", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true);
     public static readonly SettingKey BastionUser = new("bastionUser", "(sshUser)", "Login on the jump host.", "jump", ConnectionOnly: true);
     public static readonly SettingKey ServiceUser = new("serviceUser", "ztnet", "Unprivileged user that owns the pod and runs it rootless.", "ztnet", Alternate: "zt-service");
     public static readonly SettingKey DataDir = new("dataDir", "/opt/ztnet-data", "Directory holding the database, ZeroTier identity and Caddy certificates.", "/srv/ztnet");
@@ -51,7 +52,7 @@ public static class SettingKeys
 
     public static IReadOnlyList<SettingKey> All { get; } =
     [
-        Host, SshPort, SshUser, SshHostKey, SshPrivateKey, BastionHost, BastionPort, BastionUser,
+        Host, SshPort, SshUser, SshHostKey, SshPrivateKey, BastionHost, BastionPort, BastionUser, BastionHostKey,
         ServiceUser, DataDir, Domain, TlsMode, HttpPort, HttpsPort, ZerotierPort,
         PostgresImage, ZerotierImage, ZtnetImage, CaddyImage, ZtnetHealthPath,
         AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, HealthTimeoutSeconds,

@@ -31,6 +31,7 @@ public static class SettingsReader
         var bastionHost = r.Text(SettingKeys.BastionHost, Validate.HostOrAddress);
         var bastionPort = r.Port(SettingKeys.BastionPort);
         var bastionUser = r.Text(SettingKeys.BastionUser, Validate.UserName);
+        var bastionHostKey = r.Text(SettingKeys.BastionHostKey, Validate.SshHostKey);
         var serviceUser = r.Text(SettingKeys.ServiceUser, v => v == "root" ? "must not be root: the pod runs rootless" : Validate.UserName(v));
         var dataDir = r.Text(SettingKeys.DataDir, Validate.DataDirectory);
         var domain = r.Text(SettingKeys.Domain, Validate.Hostname);
@@ -66,6 +67,8 @@ public static class SettingsReader
         {
             if (config.ContainsKey(SettingKeys.BastionUser.FullKey))
                 errors.Add(new SettingError(SettingKeys.BastionUser.FullKey, "is set but ztnet:bastionHost is not", "set ztnet:bastionHost too, or remove ztnet:bastionUser"));
+            if (config.ContainsKey(SettingKeys.BastionHostKey.FullKey))
+                errors.Add(new SettingError(SettingKeys.BastionHostKey.FullKey, "is set but ztnet:bastionHost is not", "set ztnet:bastionHost too, or remove ztnet:bastionHostKey"));
             if (config.ContainsKey(SettingKeys.BastionPort.FullKey))
                 errors.Add(new SettingError(SettingKeys.BastionPort.FullKey, "is set but ztnet:bastionHost is not", "set ztnet:bastionHost too, or remove ztnet:bastionPort"));
         }
@@ -81,6 +84,7 @@ public static class SettingsReader
             BastionHost = bastionHost,
             BastionPort = bastionPort ?? 22,
             BastionUser = bastionUser,
+            BastionHostKey = bastionHostKey,
             ServiceUser = serviceUser ?? "ztnet",
             DataDir = dataDir ?? "/opt/ztnet-data",
             Domain = domain!,

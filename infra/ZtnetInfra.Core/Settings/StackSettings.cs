@@ -10,6 +10,7 @@ public sealed record StackSettings
     public string? BastionHost { get; init; }
     public int BastionPort { get; init; } = 22;
     public string? BastionUser { get; init; }
+    public string? BastionHostKey { get; init; }
     public string ServiceUser { get; init; } = "ztnet";
     public string DataDir { get; init; } = "/opt/ztnet-data";
     public required string Domain { get; init; }

@@ -33,7 +33,11 @@ public sealed class Script
     /// <summary>Assigns a shell variable from a value, quoted.</summary>
     public Script Var(string name, string value) => Line($"{name}={Sh.Quote(value)}");
 
-    /// <summary>Writes <paramref name="content"/> to a file through a quoted here-document, atomically (temp file + rename).</summary>
+    /// <summary>
+    /// Writes <paramref name="content"/> to a file through a quoted here-document, atomically
+    /// (temp file + rename), and sets <c>changed=1</c> only when the content differs from what
+    /// the file held, so a re-run with the same content leaves everything as it is.
+    /// </summary>
     public Script WriteFile(string pathVariable, string content, string mode)
     {
         const string delimiter = "ZTNET_FILE_END";
@@ -46,7 +50,13 @@ public sealed class Script
         foreach (var l in body.Split('\n')) _lines.Add(l);
         Line(delimiter);
         Line($"chmod {mode} \"$tmp\"");
-        Line($"mv -f \"$tmp\" \"${pathVariable}\"");
+        Line($"if cmp -s \"$tmp\" \"${pathVariable}\"; then");
+        Line("  rm -f \"$tmp\"");
+        Line("  changed=0");
+        Line("else");
+        Line($"  mv -f \"$tmp\" \"${pathVariable}\"");
+        Line("  changed=1");
+        Line("fi");
         return this;
     }
 
