@@ -117,6 +117,12 @@ public sealed class ZtnetStack : ComponentResource
                 // The provider would pass the previous output with SSH setenv, which sshd refuses unless AcceptEnv allows it.
                 AddPreviousOutputInEnv = false,
             };
+            if (!step.ReplaceOn.IsEmpty)
+            {
+                // Identity, not content: another service user means the old one's units are undone first.
+                commandArgs.Triggers = step.ReplaceOn.Cast<object>().ToArray();
+                opts.DeleteBeforeReplace = true;
+            }
             if (step.Update is not null) commandArgs.Update = step.Update.Command;
             if (step.Delete is not null) commandArgs.Delete = step.Delete.Command;
             if (!step.SecretStdin.IsEmpty)

@@ -140,3 +140,21 @@ public class PlanTests
         return false;
     }
 }
+
+public class ReplacementTests
+{
+    [Fact]
+    public void Steps_of_the_service_user_are_replaced_not_updated_when_the_user_changes()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+
+        foreach (var step in plan.Steps)
+        {
+            var owned = step.RunsAs == StepAccount.ServiceUser || step.Name == "service-user";
+            Assert.Equal(owned ? ["serviceUser=ztnet"] : [], step.ReplaceOn.ToArray());
+        }
+        var moved = Stacks.Plan(Stacks.With(("serviceUser", "zt-service")));
+        Assert.Equal(["serviceUser=zt-service"], moved.Step("unit-caddy").ReplaceOn.ToArray());
+        Assert.Empty(moved.Step("data-dirs").ReplaceOn);
+    }
+}

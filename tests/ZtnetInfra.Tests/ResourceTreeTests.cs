@@ -47,12 +47,16 @@ public class ResourceTreeTests
             Assert.Equal(step.Quiet ? "none" : "stdoutAndStderr", inputs["logging"]);
             // Previous output would go through SSH setenv, which sshd refuses without AcceptEnv.
             Assert.Equal(false, inputs["addPreviousOutputInEnv"]);
-            // A trigger change replaces (Delete, then Create); content changes must update in place.
-            Assert.Empty(Values.Strings(inputs.GetValueOrDefault("triggers")));
+            // A trigger change replaces (Delete, then Create): only identity (the service user) may
+            // trigger; content changes must update in place.
+            Assert.Equal(step.ReplaceOn, Values.Strings(inputs.GetValueOrDefault("triggers")));
+            Assert.Equal(!step.ReplaceOn.IsEmpty, ((CustomResourceOptions)run.BuiltCommand(step.Name).Options).DeleteBeforeReplace ?? false);
             Assert.Empty(Values.Strings(inputs.GetValueOrDefault("environment")));
         }
         Assert.Contains(plan.Steps, s => s.Quiet);
         Assert.Contains(plan.Steps, s => s.Update is not null);
+        Assert.Contains(plan.Steps, s => s.ReplaceOn.IsEmpty);
+        Assert.Contains(plan.Steps, s => !s.ReplaceOn.IsEmpty);
     }
 
     [Fact]

@@ -53,6 +53,13 @@ public sealed record RemoteStep
 
     public ImmutableArray<string> DependsOn { get; init; } = [];
 
+    /// <summary>
+    /// Identity values: when one changes, the step is replaced (its stored Delete, then Create)
+    /// rather than updated in place. A service-user step moved to another user must first be
+    /// undone for the old one. Empty for most steps; never content (content changes update).
+    /// </summary>
+    public ImmutableArray<string> ReplaceOn { get; init; } = [];
+
     /// <summary>True when a failing command's output may hold something worth hiding: the adapter logs nothing.</summary>
     public bool Quiet => !SecretStdin.IsEmpty;
 

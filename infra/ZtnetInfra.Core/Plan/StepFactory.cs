@@ -18,6 +18,8 @@ internal sealed class StepFactory(StackSettings settings)
         Delete = delete is null ? null : Wrap(name, ScriptKind.Delete, account, delete),
         DependsOn = [.. dependsOn ?? []],
         SecretStdin = [.. secrets ?? []],
+        // Steps that act for the service user belong to that user: another user means undo, then redo.
+        ReplaceOn = account == StepAccount.ServiceUser || name == "service-user" ? [$"serviceUser={settings.ServiceUser}"] : [],
     };
 
     private StepScript Wrap(string name, ScriptKind kind, StepAccount account, Script script) =>
