@@ -9,7 +9,7 @@
 #                       polkitd, podman, passt, uidmap, dbus-user-session, curl, python3,
 #                       systemd-networkd with wait-online, and the registry fixture below
 #   vmlinuz, initrd.img for qemu -kernel/-initrd
-#   id_ed25519[.pub]    login key of $TESTHOST_USER (sudo NOPASSWD; root cannot log in)
+#   id_ed25519[.pub]    login key of $TESTHOST_USER (sudo NOPASSWD) and of root
 #   host_ed25519.pub    the guest's SSH host key: the line the tests pin
 #   images.list         the image names the guest's registry serves
 #
@@ -168,8 +168,11 @@ for t in apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer 
   in_chroot systemctl mask "$t" >/dev/null 2>&1 || true
 done
 mkdir -p "$ROOTFS/etc/ssh/sshd_config.d"
-printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin no\nUseDNS no\n' \
+printf 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n' \
   > "$ROOTFS/etc/ssh/sshd_config.d/10-testhost.conf"
+# The same key also logs in as root, for stacks with ztnet:sshUser root (TESTHOST_LOGIN=root).
+install -d -m 0700 "$ROOTFS/root/.ssh"
+install -m 0600 "$OUT/id_ed25519.pub" "$ROOTFS/root/.ssh/authorized_keys"
 in_chroot useradd --create-home --shell /bin/bash "$TESTHOST_USER"
 echo "$TESTHOST_USER ALL=(ALL) NOPASSWD:ALL" > "$ROOTFS/etc/sudoers.d/90-$TESTHOST_USER"
 chmod 0440 "$ROOTFS/etc/sudoers.d/90-$TESTHOST_USER"

@@ -12,6 +12,8 @@ TESTHOST_SUITE=${TESTHOST_SUITE:-trixie}
 TESTHOST_MIRROR=${TESTHOST_MIRROR:-http://deb.debian.org/debian}
 # The sudo-capable login (NOPASSWD, key only) the deployment uses.
 TESTHOST_USER=${TESTHOST_USER:-deploy}
+# Who the deployment logs in as (ztnet:sshUser): the sudo user, or root (the same key works for both).
+TESTHOST_LOGIN=${TESTHOST_LOGIN:-$TESTHOST_USER}
 # Ports on 127.0.0.1 forwarded to the guest's 22, 80 and 443.
 TESTHOST_SSH_PORT=${TESTHOST_SSH_PORT:-2222}
 TESTHOST_HTTP_PORT=${TESTHOST_HTTP_PORT:-8080}

@@ -73,6 +73,7 @@ start() {
     *) log "TESTHOST_ACCEL must be auto, kvm or tcg"; return 2 ;;
   esac
   rm -f "$RUN/overlay.qcow2" "$RUN/console.log" "$RUN/qemu.pid"
+  case ${accel[0]} in -enable-kvm) echo kvm ;; *) echo tcg ;; esac > "$RUN/accel"
   qemu-img create -q -f qcow2 -F raw -b "$OUT/base.raw" "$RUN/overlay.qcow2"
   echo "[127.0.0.1]:$TESTHOST_SSH_PORT $(cat "$OUT/host_ed25519.pub")" > "$RUN/known_hosts"
   local t0; t0=$(date +%s)
@@ -112,8 +113,8 @@ case $cmd in
   ssh) guest "$@" ;;
   wait-ssh) wait_ssh "${1:-$BOOT_TIMEOUT}" ;;
   env)
-    printf 'export TESTHOST_SSH_PORT=%q TESTHOST_HTTP_PORT=%q TESTHOST_HTTPS_PORT=%q TESTHOST_USER=%q\n' \
-      "$TESTHOST_SSH_PORT" "$TESTHOST_HTTP_PORT" "$TESTHOST_HTTPS_PORT" "$TESTHOST_USER"
+    printf 'export TESTHOST_SSH_PORT=%q TESTHOST_HTTP_PORT=%q TESTHOST_HTTPS_PORT=%q TESTHOST_LOGIN=%q\n' \
+      "$TESTHOST_SSH_PORT" "$TESTHOST_HTTP_PORT" "$TESTHOST_HTTPS_PORT" "$TESTHOST_LOGIN"
     printf 'export TESTHOST_KEY=%q TESTHOST_HOST_KEY=%q TESTHOST_IMAGES_LIST=%q\n' \
       "$OUT/id_ed25519" "$(cat "$OUT/host_ed25519.pub")" "$OUT/images.list" ;;
   *) echo "usage: $0 start|stop|status|ssh [CMD...]|wait-ssh [SECONDS]|env" >&2; exit 2 ;;

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Settings;
+using ZtnetInfra.HostTests.Executor;
+
+namespace ZtnetInfra.HostTests.TestHost;
+
+/// <summary>
+/// One stack deployed to the test host, as `pulumi up` would keep it: its settings, its generated
+/// secrets (like Pulumi.Random's, made once per stack) and the executor's state of applied steps.
+/// </summary>
+public sealed class TestStack : IDisposable
+{
+    public const string Domain = "ztnet.test";
+
+    private readonly OpenSshRunner _ssh;
+    private readonly Dictionary<string, ConfigValue> _config;
+
+    public TestStack(TestHostEnvironment env, TextWriter log, string? hostKey = null)
+    {
+        _config = new Dictionary<string, ConfigValue>
+        {
+            ["ztnet:host"] = ConfigValue.Plain("127.0.0.1"),
+            ["ztnet:sshPort"] = ConfigValue.Plain(env.SshPort.ToString(CultureInfo.InvariantCulture)),
+            ["ztnet:sshUser"] = ConfigValue.Plain(env.Login),
+            ["ztnet:sshHostKey"] = ConfigValue.Plain(hostKey ?? env.HostKey),
+            ["ztnet:domain"] = ConfigValue.Plain(Domain),
+            ["ztnet:tlsMode"] = ConfigValue.Plain("internal"),
+            // Software emulation is slow: the first start pulls every image.
+            ["ztnet:healthTimeoutSeconds"] = ConfigValue.Plain("900"),
+        };
+        Settings = SettingsReader.Read(_config);
+        Secrets = new Dictionary<PlanSecret, string>
+        {
+            [PlanSecret.PostgresPassword] = Generate(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),
+            [PlanSecret.AuthSecret] = Generate(48, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"),
+        };
+        _ssh = new OpenSshRunner(SshTarget.From(Settings, env.PrivateKeyPath));
+        Executor = new PlanExecutor(_ssh, new ExecutorState(), log);
+    }
+
+    public StackSettings Settings { get; private set; }
+
+    public IReadOnlyDictionary<PlanSecret, string> Secrets { get; }
+
+    public PlanExecutor Executor { get; }
+
+    public DeploymentPlan Plan => Planner.Build(Settings);
+
+    /// <summary>Changes one setting, as `pulumi config set` does; the next apply deploys it.</summary>
+    public void Set(SettingKey key, string value)
+    {
+        _config[key.FullKey] = ConfigValue.Plain(value);
+        Settings = SettingsReader.Read(_config);
+    }
+
+    public IReadOnlyList<CommandRecord> Apply() => Executor.Apply(Plan, Secrets);
+
+    public IReadOnlyList<CommandRecord> Destroy() => Executor.Destroy();
+
+    private static string Generate(int length, string alphabet) => RandomNumberGenerator.GetString(alphabet, length);
+
+    public void Dispose() => _ssh.Dispose();
+}
