@@ -9,7 +9,7 @@ namespace ZtnetInfra.HostTests.Executor;
 /// <summary>
 /// What the executor keeps about one applied step, as Pulumi keeps a Command resource's inputs:
 /// the exact commands (so Delete runs the stored text, never one rebuilt from today's settings),
-/// a digest of its stdin (never the secrets themselves) and its dependencies.
+/// a digest of its stdin (never the secrets themselves), its dependencies and its identity values.
 /// </summary>
 public sealed record StoredStep(
     string Name,
@@ -17,10 +17,14 @@ public sealed record StoredStep(
     string? Update,
     string? Delete,
     string StdinSha256,
-    ImmutableArray<string> DependsOn)
+    ImmutableArray<string> DependsOn,
+    ImmutableArray<string> ReplaceOn)
 {
     public static StoredStep Of(RemoteStep step, string stdin) =>
-        new(step.Name, step.Create.Command, step.Update?.Command, step.Delete?.Command, Digest(stdin), step.DependsOn);
+        new(step.Name, step.Create.Command, step.Update?.Command, step.Delete?.Command, Digest(stdin), step.DependsOn, step.ReplaceOn);
+
+    /// <summary>True when an identity value changed (Pulumi's Triggers): the step is replaced, not updated.</summary>
+    public bool MustBeReplacedBy(StoredStep other) => !ReplaceOn.SequenceEqual(other.ReplaceOn);
 
     /// <summary>True when Pulumi would see an input diff: any command or the stdin changed.</summary>
     public bool DiffersFrom(StoredStep other) =>

@@ -30,6 +30,8 @@ public sealed class StepFailedException(CommandRecord record)
 /// <list type="bullet">
 /// <item>a step not in the state runs Create once, in dependency order;</item>
 /// <item>a step whose commands or stdin changed runs its new Update, or its new Create when it has none (in place);</item>
+/// <item>a step whose identity values (<see cref="RemoteStep.ReplaceOn"/>, Pulumi's Triggers) changed is replaced:
+/// its stored Delete, and those of the applied steps depending on it, run first (delete before replace), then Create;</item>
 /// <item>an unchanged step runs nothing;</item>
 /// <item>a step that left the plan, and every step on destroy, runs its <b>stored</b> Delete, dependents first;</item>
 /// <item>secrets travel only on stdin; the state and the log keep a digest of it.</item>
@@ -53,10 +55,26 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
     {
         var start = _records.Count;
         Log($"apply to {ssh.Target}: {plan.Steps.Length} steps in the plan, {state.Steps.Count} in the state");
+        var stdins = plan.Steps.ToDictionary(s => s.Name, s => s.SecretStdin.IsEmpty ? "" : DeploymentPlan.ComposeStdin(s, secrets));
+
+        // Replacements first, as Pulumi does with Triggers and DeleteBeforeReplace: the stored Delete
+        // of each step whose identity changed, and of every applied step that depends on one, dependents
+        // first; their Creates then run in the forward pass below.
+        var replaced = plan.Steps
+            .Where(s => state.Find(s.Name) is { } stored && stored.MustBeReplacedBy(StoredStep.Of(s, stdins[s.Name])))
+            .Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        for (var grew = replaced.Count > 0; grew;)
+        {
+            var more = state.Steps.Where(s => !replaced.Contains(s.Name) && s.DependsOn.Any(replaced.Contains)).Select(s => s.Name).ToList();
+            replaced.UnionWith(more);
+            grew = more.Count > 0;
+        }
+        DeleteAll(state.Steps.Where(s => replaced.Contains(s.Name)).ToList());
+
         foreach (var step in DependencyOrder(plan.Steps.Select(s => (s.Name, (IReadOnlyList<string>)s.DependsOn)).ToList())
                      .Select(plan.Step))
         {
-            var stdin = step.SecretStdin.IsEmpty ? "" : DeploymentPlan.ComposeStdin(step, secrets);
+            var stdin = stdins[step.Name];
             var wanted = StoredStep.Of(step, stdin);
             var stored = state.Find(step.Name);
             if (stored is null)

@@ -155,6 +155,27 @@ public sealed class PlanExecutorTests
     }
 
     [Fact]
+    public void A_changed_identity_replaces_the_step_stored_delete_first_then_create()
+    {
+        var (ex, _, _) = New();
+        var before = Plan();
+        ex.Apply(before, Secrets);
+        var after = Plan(("ztnet:serviceUser", "ztnet2"));
+
+        var run = ex.Apply(after, Secrets);
+
+        var replaced = before.Steps.Where(s => !s.ReplaceOn.IsEmpty).Select(s => s.Name).ToList();
+        Assert.Contains("service-user", replaced);
+        var deletes = run.TakeWhile(r => r.Kind == ScriptKind.Delete).ToList();
+        Assert.All(deletes, d => Assert.Equal(before.Step(d.Step).Delete!.Command, d.Command));
+        Assert.Contains(deletes, d => d.Step == "service-user");
+        Assert.Equal("service-user", deletes[^1].Step);
+        Assert.All(replaced, name => Assert.Contains(run.Skip(deletes.Count), r => r.Step == name && r.Kind == ScriptKind.Create));
+        Assert.All(run.Skip(deletes.Count), r => Assert.NotEqual(ScriptKind.Delete, r.Kind));
+        Assert.Empty(ex.Apply(after, Secrets));
+    }
+
+    [Fact]
     public void A_failed_create_stops_the_apply_is_not_stored_and_runs_again_next_time()
     {
         var (ex, ssh, _) = New();

@@ -48,8 +48,7 @@ public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper
         Assert.False(host.Applied, "the fresh apply must be the first deployment on this VM");
         var plan = host.Stack.Plan;
         var watch = Stopwatch.StartNew();
-        var run = host.Stack.Apply();
-        host.Applied = true;
+        var run = host.Apply();
         output.WriteLine($"fresh apply: {watch.Elapsed.TotalSeconds:0} s, {run.Count} remote commands");
         foreach (var r in run) output.WriteLine($"  {r.Step,-22} {r.Result.Duration.TotalSeconds,6:0.0} s");
 
@@ -214,8 +213,7 @@ public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper
         var next = host.NewStack();
         Assert.NotEqual(host.Stack.Secrets[PlanSecret.PostgresPassword], next.Secrets[PlanSecret.PostgresPassword]);
         host.Replace(next);
-        var run = next.Apply();
-        host.Applied = true;
+        var run = host.Apply();
 
         Assert.All(run, r => Assert.Equal(ScriptKind.Create, r.Kind));
         Assert.Equal(next.Plan.Steps.Select(x => x.Name), run.Select(r => r.Step));

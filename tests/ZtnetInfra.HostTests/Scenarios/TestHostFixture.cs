@@ -65,8 +65,28 @@ public sealed class TestHostFixture : IDisposable
     public void EnsureApplied()
     {
         if (Applied) return;
-        Stack.Apply();
-        Applied = true;
+        if (ApplyFailure is not null)
+            throw new InvalidOperationException("not run: the deployment failed in an earlier scenario: " + ApplyFailure.Message, ApplyFailure);
+        Apply();
+    }
+
+    /// <summary>The first failed deployment: later scenarios report it at once instead of failing the same way slowly.</summary>
+    public Exception? ApplyFailure { get; private set; }
+
+    /// <summary>Applies the current stack, remembering a failure for the scenarios after.</summary>
+    public IReadOnlyList<CommandRecord> Apply()
+    {
+        try
+        {
+            var run = Stack.Apply();
+            Applied = true;
+            return run;
+        }
+        catch (StepFailedException e)
+        {
+            ApplyFailure ??= e;
+            throw;
+        }
     }
 
     public X509Certificate2 CaddyRoot()

@@ -28,7 +28,7 @@ public sealed class TestStack : IDisposable
             ["ztnet:domain"] = ConfigValue.Plain(Domain),
             ["ztnet:tlsMode"] = ConfigValue.Plain("internal"),
             // Software emulation is slow: the first start pulls every image.
-            ["ztnet:healthTimeoutSeconds"] = ConfigValue.Plain("900"),
+            ["ztnet:healthTimeoutSeconds"] = ConfigValue.Plain("600"),
         };
         Settings = SettingsReader.Read(_config);
         Secrets = new Dictionary<PlanSecret, string>
