@@ -49,7 +49,8 @@ public static class Launcher
                 "ztnet_home=${ztnet_home#*:*:*:*:*:}",
                 "ztnet_home=${ztnet_home%%:*}",
                 "ztnet_wait=0",
-                "while [ ! -S \"/run/user/$ztnet_uid/bus\" ] || [ ! -S \"/run/user/$ztnet_uid/systemd/private\" ]; do",
+                // /run/user/UID is private to that user: a sudo login must look through root's eyes.
+                "while ! as_root test -S \"/run/user/$ztnet_uid/bus\" || ! as_root test -S \"/run/user/$ztnet_uid/systemd/private\"; do",
                 "  ztnet_wait=$((ztnet_wait + 1))",
                 "  if [ \"$ztnet_wait\" -gt 90 ]; then",
                 noManager,
