@@ -48,7 +48,7 @@ dotnet test "$REPO/tests/ZtnetInfra.HostTests" --artifacts-path "$TESTHOST_RUN/a
   --filter 'Category!=Bench' --logger 'console;verbosity=normal' \
   --logger 'trx;LogFileName=host-tests.trx' --results-directory "$LOGS" "$@" 2>&1 | tee "$LOGS/dotnet-test.txt" || rc=$?
 
-totals=$(grep -E '^(Passed|Failed)!' "$LOGS/dotnet-test.txt" | tail -1 || true)
+count() { local n; n=$(sed -n "s/^ *$1: *\([0-9][0-9]*\).*/\1/p" "$LOGS/dotnet-test.txt" | tail -1); echo "${n:-0}"; }
 log "image ${T_BUILD}s, boot ${T_BOOT}s, total $(( $(date +%s) - T0 ))s; logs in $LOGS"
-echo "host tests: ${totals:-no totals (dotnet test exit $rc)}"
+echo "host tests: total $(count 'Total tests'), passed $(count Passed), failed $(count Failed), skipped $(count Skipped); dotnet test exit $rc"
 exit "$rc"
