@@ -51,6 +51,8 @@ public class UnitContentTests
         var run = ExecStart(Unit(ServiceCatalogue.Ztnet.Unit, ("httpsPort", "8443"), ("tlsMode", "internal")));
 
         Assert.Contains("--env HOSTNAME=0.0.0.0", run);
+        // Without its own UTS namespace podman overwrites HOSTNAME with the pod's name.
+        Assert.Contains("--uts private", run);
         Assert.Contains("--env NEXTAUTH_URL=https://ztnet.example.org:8443", run);
         Assert.Contains("--env POSTGRES_HOST=127.0.0.1", run);
         Assert.Contains("--env ZT_ADDR=http://127.0.0.1:9993", run);

@@ -86,7 +86,10 @@ public static class UnitBuilder
         var c = ServiceCatalogue.Ztnet;
         var run = RunCommand(s, c)
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "zerotier")}:/var/lib/zerotier-one")
-            // Next.js binds to $HOSTNAME, which podman sets to the container name.
+            // Next.js binds to $HOSTNAME. In a pod that shares its UTS namespace podman replaces
+            // HOSTNAME with the pod's host name (seen with podman 5.4), so ZTNet gets a UTS
+            // namespace of its own, and with it the HOSTNAME given here.
+            .Then("--uts", "private")
             .Then("--env", "HOSTNAME=0.0.0.0")
             .Then("--env", "PORT=3000")
             .Then("--env", $"NEXTAUTH_URL={s.PublicUrl}")
