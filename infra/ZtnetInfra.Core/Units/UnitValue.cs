@@ -46,7 +46,7 @@ public sealed class UnitValue
             plain.Append(isSpec ? text : text.Replace("%", "%%").Replace("$", "$$"));
         var s = plain.ToString();
         var needsQuotes = s.Length == 0 || s == ";" || s.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '\\' || char.IsControl(c))
-                          || s[0] is '-' && false || s[0] is '@' or '+' or '!' or ':';
+                          || s[0] is '@' or '+' or '!' or ':';
         if (!needsQuotes) return s;
         var q = new StringBuilder("\"");
         foreach (var c in s)
