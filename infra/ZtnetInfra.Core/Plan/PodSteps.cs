@@ -43,15 +43,19 @@ internal static class PodSteps
         return s.Line("echo \"ztnet-infra: podman secrets stored\"");
     }
 
-    private static Script ReadSecrets(Script s) => s
+    /// <summary>Reads the database password (line 1 of stdin) and refuses one that would break ZTNet's database URL.</summary>
+    private static Script ReadPassword(Script s) => s
         .Line("IFS= read -r pg_password || true")
-        .Line("IFS= read -r auth_secret || true")
         .Line("case \"$pg_password\" in")
         .Line("  '') echo \"ztnet-infra: the database password did not arrive on standard input\" >&2; exit 1 ;;")
         .Line("  *[!A-Za-z0-9]*) echo \"ztnet-infra: ztnet:postgresPassword must hold letters and digits only: ZTNet puts it into a URL unencoded\" >&2; exit 1 ;;")
         .Line("esac")
-        .Line("if [ \"${#pg_password}\" -lt 16 ]; then echo \"ztnet-infra: ztnet:postgresPassword must be at least 16 characters\" >&2; exit 1; fi")
-        .Line("if [ \"${#auth_secret}\" -lt 32 ]; then echo \"ztnet-infra: ztnet:authSecret must be at least 32 characters\" >&2; exit 1; fi");
+        .Line($"if [ \"${{#pg_password}}\" -lt {SecretRules.MinimumPasswordLength} ]; then echo \"ztnet-infra: ztnet:postgresPassword must be at least {SecretRules.MinimumPasswordLength} characters\" >&2; exit 1; fi");
+
+    /// <summary>Reads both secrets (one a line, in the step's stdin order) and checks them as <see cref="SecretRules"/> does.</summary>
+    private static Script ReadSecrets(Script s) => ReadPassword(s)
+        .Line("IFS= read -r auth_secret || true")
+        .Line($"if [ \"${{#auth_secret}}\" -lt {SecretRules.MinimumAuthSecretLength} ]; then echo \"ztnet-infra: ztnet:authSecret must be at least {SecretRules.MinimumAuthSecretLength} characters\" >&2; exit 1; fi");
 
     public static RemoteStep PodmanSocket(StepFactory f)
     {
@@ -103,9 +107,7 @@ internal static class PodSteps
     {
         // PostgreSQL reads POSTGRES_PASSWORD only when it creates its data directory: a kept
         // directory (a recreated stack) or a rotated password needs ALTER USER.
-        var create = new Script("make the database accept the current password (kept data, rotation)")
-            .Line("IFS= read -r pg_password || true")
-            .Line("case \"$pg_password\" in ''|*[!A-Za-z0-9]*) echo \"ztnet-infra: the database password on standard input is empty or not letters and digits\" >&2; exit 1 ;; esac")
+        var create = ReadPassword(new Script("make the database accept the current password (kept data, rotation)"))
             .Line("for _ in $(seq 1 120); do")
             .Line($"  if podman exec {ServiceCatalogue.Postgres.Name} pg_isready -q -U {ServiceCatalogue.DatabaseUser} >/dev/null 2>&1; then break; fi")
             .Line("  sleep 2")

@@ -24,11 +24,6 @@ public sealed class Script
         return this;
     }
 
-    public Script Lines(IEnumerable<string> lines)
-    {
-        foreach (var l in lines) Line(l);
-        return this;
-    }
 
     /// <summary>Assigns a shell variable from a value, quoted.</summary>
     public Script Var(string name, string value) => Line($"{name}={Sh.Quote(value)}");

@@ -21,9 +21,6 @@ public static class Sh
         return sb.ToString();
     }
 
-    /// <summary>Quotes each word and joins them with spaces.</summary>
-    public static string Words(params string[] words) => string.Join(' ', words.Select(Quote));
-
     private static bool IsSafe(char c) =>
         c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-' or '_' or '.' or '/' or ':' or '=' or ',' or '@' or '+';
 }

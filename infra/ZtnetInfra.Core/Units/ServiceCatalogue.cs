@@ -12,10 +12,10 @@ public static class ServiceCatalogue
     public const string DatabaseName = "ztnet";
     public const string DatabaseUser = "postgres";
 
-    public static readonly ContainerService Postgres = new("postgres", "PostgreSQL for ZTNet", "postgres-data");
-    public static readonly ContainerService Zerotier = new("zerotier", "ZeroTier controller", "zerotier");
-    public static readonly ContainerService Ztnet = new("ztnet", "ZTNet web UI", null);
-    public static readonly ContainerService Caddy = new("caddy", "Caddy TLS reverse proxy for ZTNet", "caddy_data");
+    public static readonly ContainerService Postgres = new("postgres", "PostgreSQL for ZTNet");
+    public static readonly ContainerService Zerotier = new("zerotier", "ZeroTier controller");
+    public static readonly ContainerService Ztnet = new("ztnet", "ZTNet web UI");
+    public static readonly ContainerService Caddy = new("caddy", "Caddy TLS reverse proxy for ZTNet");
 
     /// <summary>Start order: each after the ones before it.</summary>
     public static IReadOnlyList<ContainerService> Containers { get; } = [Postgres, Zerotier, Ztnet, Caddy];
@@ -28,7 +28,7 @@ public static class ServiceCatalogue
     public static string DataPath(StackSettings s, string sub) => $"{s.DataDir}/{sub}";
 }
 
-public sealed record ContainerService(string Name, string Description, string? DataSubdirectory)
+public sealed record ContainerService(string Name, string Description)
 {
     public string Unit => $"container-{Name}.service";
 }
