@@ -85,6 +85,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The mirror may serve a snapshot whose Release files are past their Valid-Until (forky's is):
+# apt in the images and the VM root must still take them.
+no_valid_until() {
+  mkdir -p "$1/etc/apt/apt.conf.d"
+  echo 'Acquire::Check-Valid-Until "false";' > "$1/etc/apt/apt.conf.d/99-testhost-mirror-snapshot"
+}
 debootstrap_to() {  # SUITE DIR PACKAGES
   local suite=$1 dir=$2 include=$3 script=/usr/share/debootstrap/scripts/$1
   # An older debootstrap has no script for a newer suite (bookworm's lacks forky): sid's fits.
@@ -119,6 +125,7 @@ base_image() {
   if [ "$suite" = bookworm ]; then
     printf 'deb %s %s-security main\n' "$TESTHOST_SECURITY_MIRROR" "$suite" >> "$root/etc/apt/sources.list"
   fi
+  no_valid_until "$root"
   mkdir -p "$root/etc/dpkg/dpkg.cfg.d"
   printf 'path-exclude=/usr/share/doc/*\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/info/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\n' \
     > "$root/etc/dpkg/dpkg.cfg.d/01-testhost-small"
@@ -166,6 +173,7 @@ mount -t proc proc "$ROOTFS/proc"
 mount -t sysfs sys "$ROOTFS/sys"
 mount --bind /dev "$ROOTFS/dev"
 mount --bind /dev/pts "$ROOTFS/dev/pts"
+no_valid_until "$ROOTFS"
 printf '#!/bin/sh\nexit 101\n' > "$ROOTFS/usr/sbin/policy-rc.d"
 chmod +x "$ROOTFS/usr/sbin/policy-rc.d"
 in_chroot() { chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
