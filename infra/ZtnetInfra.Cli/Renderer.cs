@@ -7,26 +7,19 @@ namespace ZtnetInfra.Cli;
 /// <summary>Writes a plan to a folder for review: unit files, every step's scripts, plan.md.</summary>
 public static class Renderer
 {
-    public static void Write(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config, string outDir)
+    /// <summary>Every file of a render, by path relative to the output directory.</summary>
+    public static IReadOnlyDictionary<string, string> Files(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config)
     {
-        var units = Path.Combine(outDir, "units");
-        var steps = Path.Combine(outDir, "steps");
-        // A fresh render replaces an earlier one: stale step folders would mislead a reviewer.
-        if (Directory.Exists(units)) Directory.Delete(units, recursive: true);
-        if (Directory.Exists(steps)) Directory.Delete(steps, recursive: true);
-        Directory.CreateDirectory(units);
-        Directory.CreateDirectory(steps);
-
-        foreach (var unit in plan.Units) WriteText(Path.Combine(units, unit.Name), unit.Render());
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var unit in plan.Units) files[Path.Combine("units", unit.Name)] = unit.Render();
         for (var i = 0; i < plan.Steps.Length; i++)
         {
             var step = plan.Steps[i];
-            var dir = Path.Combine(steps, StepFolder(i, step));
-            Directory.CreateDirectory(dir);
             foreach (var script in step.Scripts)
-                WriteText(Path.Combine(dir, script.Kind.ToString().ToLowerInvariant() + ".sh"), script.Command);
+                files[Path.Combine("steps", StepFolder(i, step), script.Kind.ToString().ToLowerInvariant() + ".sh")] = script.Command;
         }
-        WriteText(Path.Combine(outDir, "plan.md"), PlanDocument(plan, config));
+        files["plan.md"] = PlanDocument(plan, config);
+        return files;
     }
 
     public static string StepFolder(int index, RemoteStep step) => $"{index + 1:00}-{step.Name}";
@@ -83,7 +76,4 @@ public static class Renderer
 
     private static PlanSecret SecretOf(SettingKey key) =>
         key == SettingKeys.PostgresPassword ? PlanSecret.PostgresPassword : PlanSecret.AuthSecret;
-
-    private static void WriteText(string path, string text) =>
-        File.WriteAllText(path, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
 }

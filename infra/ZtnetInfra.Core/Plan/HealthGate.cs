@@ -15,13 +15,16 @@ internal static class HealthGate
         var port = st.HttpsPort.ToString(CultureInfo.InvariantCulture);
         var s = new Script($"ZTNet must answer {st.PublicUrl}{st.ZtnetHealthPath} through Caddy within {st.HealthTimeoutSeconds} s")
             // The gate runs again after any change that reaches the host: this line carries a digest of what every step before it does.
-            .Line($"# deployment digest: {Digest(before)}")
-            .Var("domain", st.Domain)
-            .Var("port", port)
-            .Var("url", $"{st.PublicUrl}{st.ZtnetHealthPath}")
-            .Var("timeout", st.HealthTimeoutSeconds.ToString(CultureInfo.InvariantCulture))
-            .Var("user", st.ServiceUser)
-            .Line("args=(--silent --show-error --fail --max-time 10 --resolve \"$domain:$port:127.0.0.1\")");
+            .Line($"# deployment digest: {Digest(before)}");
+        // An IP as domain is reached at that IP, not through --resolve to 127.0.0.1: curl sends
+        // no SNI for an IP, so Caddy picks the certificate by the address the connection arrived on.
+        if (!st.DomainIsIpAddress) s.Var("domain", st.Domain).Var("port", port);
+        s.Var("url", $"{st.PublicUrl}{st.ZtnetHealthPath}")
+         .Var("timeout", st.HealthTimeoutSeconds.ToString(CultureInfo.InvariantCulture))
+         .Var("user", st.ServiceUser)
+         .Line(st.DomainIsIpAddress
+             ? "args=(--silent --show-error --fail --max-time 10)"
+             : "args=(--silent --show-error --fail --max-time 10 --resolve \"$domain:$port:127.0.0.1\")");
         if (st.TlsMode == TlsMode.Internal)
         {
             s.Var("ca", $"{ServiceCatalogue.DataPath(st, "caddy_data")}/caddy/pki/authorities/local/root.crt")

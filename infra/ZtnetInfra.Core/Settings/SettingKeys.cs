@@ -33,7 +33,7 @@ public static class SettingKeys
     public static readonly SettingKey BastionUser = new("bastionUser", "(sshUser)", "Login on the jump host.", "jump", ConnectionOnly: true);
     public static readonly SettingKey ServiceUser = new("serviceUser", "ztnet", "Unprivileged user that owns the pod and runs it rootless.", "ztnet", Alternate: "zt-service");
     public static readonly SettingKey DataDir = new("dataDir", "/opt/ztnet-data", "Directory holding the database, ZeroTier identity and Caddy certificates.", "/srv/ztnet");
-    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy.", "ztnet.example.org", Required: true, Alternate: "ztnet2.example.org");
+    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy; with tlsMode internal also an IPv4 address (LAN).", "ztnet.example.org", Required: true, Alternate: "ztnet2.example.org");
     public static readonly SettingKey TlsMode = new("tlsMode", "acme", "acme: public certificate (domain must resolve here, port 80 or 443 reachable); internal: Caddy's local CA for LAN use.", "internal");
     public static readonly SettingKey HttpPort = new("httpPort", "80", "Host port for HTTP (redirects and ACME challenges).", "80", Alternate: "8080");
     public static readonly SettingKey HttpsPort = new("httpsPort", "443", "Host port for HTTPS.", "443", Alternate: "8443");
