@@ -30,7 +30,8 @@ public class BlastRadiusTests
         ("zerotierJoinNetworks", "true", [Gate, "unit-zerotier"]),
         ("retainDataOnDestroy", "false", ["data-dirs", "service-user"]),
         ("healthTimeoutSeconds", "600", [Gate]),
-        // The SSH connection only: no step text changes, nothing runs again.
+        // No step's text changes; the SSH connection, an input of every step, does: every step
+        // runs again (PlanDocumentTests holds plan.md to that).
         ("host", "198.51.100.7", []),
         ("sshPort", "2222", []),
         ("sshUser", "admin", []),
