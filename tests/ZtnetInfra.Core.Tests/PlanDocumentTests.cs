@@ -88,8 +88,10 @@ public class PlanDocumentTests
         if (key.Secret) changed[key.FullKey] = ConfigValue.Secure();
         else
         {
-            var value = Changes[key.Name];
-            if (config.TryGetValue(key.FullKey, out var current) && current.Text == value) value = key.Alternate ?? key.Example;
+            config.TryGetValue(key.FullKey, out var current);
+            var value = Changes.TryGetValue(key.Name, out var listed) && current?.Text != listed
+                ? listed
+                : key.ComparisonValues.First(v => v != (current?.Text ?? key.Default));
             changed[key.FullKey] = ConfigValue.Plain(value);
         }
         var (after, errors) = SettingsReader.TryRead(changed);

@@ -20,6 +20,7 @@ public static class Planner
         steps.Add(HostSteps.DataDirectories(f, s));
         steps.Add(PodSteps.Secrets(f));
         steps.Add(PodSteps.PodmanSocket(f));
+        steps.Add(PodSteps.Images(f, s));
 
         var units = UnitBuilder.All(s);
         var podStep = PodSteps.Unit(f, units[0], "unit-ztnet-pod", ports is null ? ["service-user"] : ["service-user", ports.Name], containerName: null);
@@ -27,9 +28,10 @@ public static class Planner
         var unitSteps = new List<string> { podStep.Name };
         foreach (var (c, unit) in ServiceCatalogue.Containers.Zip(units.Skip(1)))
         {
-            var deps = new List<string> { podStep.Name, "data-dirs" };
+            var deps = new List<string> { podStep.Name, "data-dirs", "images" };
             if (UsesSecrets(unit)) deps.Add("podman-secrets");
-            var step = PodSteps.Unit(f, unit, $"unit-{c.Name}", deps, c.Name);
+            var step = PodSteps.Unit(f, unit, $"unit-{c.Name}", deps, c.Name,
+                c == ServiceCatalogue.Postgres ? script => PodSteps.PostgresGuard(script, s) : null);
             steps.Add(step);
             unitSteps.Add(step.Name);
         }

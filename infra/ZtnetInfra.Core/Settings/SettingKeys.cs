@@ -41,7 +41,7 @@ public static class SettingKeys
     public static readonly SettingKey HttpPort = new("httpPort", "80", "Host port for HTTP (redirects and ACME challenges).", "80", Alternate: "8080");
     public static readonly SettingKey HttpsPort = new("httpsPort", "443", "Host port for HTTPS.", "443", Alternate: "8443");
     public static readonly SettingKey ZerotierPort = new("zerotierPort", "9993", "Host UDP port for ZeroTier.", "9993", Alternate: "9994");
-    public static readonly SettingKey PostgresImage = new("postgresImage", Defaults.PostgresImage, "PostgreSQL image (keep major version 15: ZTNet's backups use a 15 client).", "docker.io/library/postgres:15.19-alpine", Alternate: "docker.io/library/postgres:15.18-alpine");
+    public static readonly SettingKey PostgresImage = new("postgresImage", Defaults.PostgresImage, "PostgreSQL image: major version 15 (ZTNet ships a 15 client; a data directory of another major is refused), repository named postgres.", "docker.io/library/postgres:15.19-alpine", Alternate: "docker.io/library/postgres:15.18-alpine");
     public static readonly SettingKey ZerotierImage = new("zerotierImage", Defaults.ZerotierImage, "ZeroTier image.", "docker.io/zyclonite/zerotier:1.14.2", Alternate: "docker.io/zyclonite/zerotier:1.14.0");
     public static readonly SettingKey ZtnetImage = new("ztnetImage", Defaults.ZtnetImage, "ZTNet image.", "docker.io/sinamics/ztnet:0.8.2", Alternate: "docker.io/sinamics/ztnet:0.8.1");
     public static readonly SettingKey CaddyImage = new("caddyImage", Defaults.CaddyImage, "Caddy image.", "docker.io/library/caddy:2.11.4-alpine", Alternate: "docker.io/library/caddy:2.10.2-alpine");
@@ -50,6 +50,7 @@ public static class SettingKeys
     public static readonly SettingKey ZerotierJoinNetworks = new("zerotierJoinNetworks", "false", "Let the ZeroTier container join networks (adds /dev/net/tun, NET_ADMIN, SYS_ADMIN); a controller alone needs none.", "true");
     public static readonly SettingKey RetainDataOnDestroy = new("retainDataOnDestroy", "true", "Keep the data directory and the service user on destroy; false purges both.", "false");
     public static readonly SettingKey HealthTimeoutSeconds = new("healthTimeoutSeconds", "300", "How long the final health gate waits for ZTNet through Caddy.", "600");
+    public static readonly SettingKey BackupsToKeep = new("backupsToKeep", "5", "How many database dumps (taken in DATA/backups before each PostgreSQL image change) are kept: 1 to 100.", "10");
     public static readonly SettingKey PostgresPassword = new("postgresPassword", "(generated)", "Database password, set with --secret: letters and digits only, at least 16.", "pulumi config set --secret ztnet:postgresPassword <letters-and-digits>", Secret: true);
     public static readonly SettingKey AuthSecret = new("authSecret", "(generated)", "ZTNet session secret (NEXTAUTH_SECRET), set with --secret: at least 32 characters, one line.", "pulumi config set --secret ztnet:authSecret \"$(openssl rand -base64 48)\"", Secret: true);
 
@@ -58,7 +59,7 @@ public static class SettingKeys
         Host, SshPort, SshUser, SshHostKey, SshPrivateKey, BastionHost, BastionPort, BastionUser, BastionHostKey,
         ServiceUser, DataDir, Domain, TlsMode, HttpPort, HttpsPort, ZerotierPort,
         PostgresImage, ZerotierImage, ZtnetImage, CaddyImage, ZtnetHealthPath,
-        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, HealthTimeoutSeconds,
+        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, HealthTimeoutSeconds, BackupsToKeep,
         PostgresPassword, AuthSecret,
     ];
 

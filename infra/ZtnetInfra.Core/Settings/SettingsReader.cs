@@ -39,7 +39,7 @@ public static class SettingsReader
         var httpPort = r.Port(SettingKeys.HttpPort);
         var httpsPort = r.Port(SettingKeys.HttpsPort);
         var ztPort = r.Port(SettingKeys.ZerotierPort);
-        var pgImage = r.Text(SettingKeys.PostgresImage, Validate.Image);
+        var pgImage = r.Text(SettingKeys.PostgresImage, v => Validate.Image(v) ?? Validate.PostgresImage(v));
         var ztImage = r.Text(SettingKeys.ZerotierImage, Validate.Image);
         var ztnetImage = r.Text(SettingKeys.ZtnetImage, Validate.Image);
         var caddyImage = r.Text(SettingKeys.CaddyImage, Validate.Image);
@@ -48,6 +48,7 @@ public static class SettingsReader
         var join = r.Bool(SettingKeys.ZerotierJoinNetworks);
         var retain = r.Bool(SettingKeys.RetainDataOnDestroy);
         var healthTimeout = r.Int(SettingKeys.HealthTimeoutSeconds, 30, 3600);
+        var backupsToKeep = r.Int(SettingKeys.BackupsToKeep, 1, 100);
         var pgPasswordSet = r.SecretSet(SettingKeys.PostgresPassword);
         var authSecretSet = r.SecretSet(SettingKeys.AuthSecret);
         var sshKeySet = r.SecretSet(SettingKeys.SshPrivateKey);
@@ -104,6 +105,7 @@ public static class SettingsReader
             ZerotierJoinNetworks = join ?? false,
             RetainDataOnDestroy = retain ?? true,
             HealthTimeoutSeconds = healthTimeout ?? 300,
+            BackupsToKeep = backupsToKeep ?? 5,
             PostgresPasswordSet = pgPasswordSet,
             AuthSecretSet = authSecretSet,
             SshPrivateKeySet = sshKeySet,

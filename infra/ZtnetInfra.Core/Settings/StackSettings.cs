@@ -27,6 +27,7 @@ public sealed record StackSettings
     public bool ZerotierJoinNetworks { get; init; }
     public bool RetainDataOnDestroy { get; init; } = true;
     public int HealthTimeoutSeconds { get; init; } = 300;
+    public int BackupsToKeep { get; init; } = 5;
 
     /// <summary>True when the stack sets ztnet:postgresPassword itself (as a secret); else one is generated.</summary>
     public bool PostgresPasswordSet { get; init; }

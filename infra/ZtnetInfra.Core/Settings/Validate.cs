@@ -103,6 +103,27 @@ internal static partial class Validate
         return null;
     }
 
+    /// <summary>The PostgreSQL major this stack runs: ZTNet's image ships its client, and a data directory is tied to one major.</summary>
+    public const string PostgresMajor = "15";
+
+    /// <summary>A PostgreSQL image: the repository is named postgres, and a tag names major 15 (a digest alone is checked on the host).</summary>
+    public static string? PostgresImage(string v)
+    {
+        var at = v.IndexOf('@');
+        var name = at < 0 ? v : v[..at];
+        var slash = name.LastIndexOf('/');
+        var colon = name.IndexOf(':', slash + 1);
+        var repository = colon < 0 ? name[(slash + 1)..] : name[(slash + 1)..colon];
+        if (repository != "postgres")
+            return "must be a PostgreSQL image: a repository named postgres (the database container runs the official image's entrypoint)";
+        if (colon < 0) return null;
+        var tag = name[(colon + 1)..];
+        var major = new string(tag.TakeWhile(char.IsAsciiDigit).ToArray());
+        if (major != PostgresMajor)
+            return $"must be PostgreSQL {PostgresMajor} (the tag says {(major.Length == 0 ? "no version" : major)}): a data directory cannot move to another major version in place; upgrade with a dump and restore (README, 'Backups and PostgreSQL upgrades')";
+        return null;
+    }
+
     public static string? HttpPath(string v) =>
         v.Length <= 200 && HttpPathRegex().IsMatch(v) ? null : "must be an absolute URL path of letters, digits and '/', '.', '_', '~', '-'";
 
