@@ -77,9 +77,10 @@ internal static class HealthGate
          .Line($"  for u in {units}; do")
          .Line("    echo \"ztnet-infra:   $u: $(systemctl --user show -p ActiveState --value \"$u\"), restarted $(systemctl --user show -p NRestarts --value \"$u\") times\" >&2")
          .Line("  done")
+         // State.Health is nil on podman 5 for a container without a check (containers/podman #21388): guarded.
          .Line($"  for c in {containers}; do")
          .Line("    if podman container exists \"$c\"; then")
-         .Line("      echo \"ztnet-infra:   container $c: health $(podman inspect --format '{{.State.Health.Status}}' \"$c\" 2>/dev/null || echo unknown); last check output: $(podman inspect --format '{{range .State.Health.Log}}{{.Output}}{{end}}' \"$c\" 2>/dev/null | tail -n 2 | tr '\\n' ' ')\" >&2")
+         .Line("      echo \"ztnet-infra:   container $c: health $(podman inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' \"$c\" 2>/dev/null || echo unknown); last check output: $(podman inspect --format '{{if .State.Health}}{{range .State.Health.Log}}{{.Output}}{{end}}{{end}}' \"$c\" 2>/dev/null | tail -n 2 | tr '\\n' ' ')\" >&2")
          .Line("    else")
          .Line("      echo \"ztnet-infra:   container $c: not running\" >&2")
          .Line("    fi")
