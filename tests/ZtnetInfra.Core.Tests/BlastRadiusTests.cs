@@ -32,7 +32,8 @@ public class BlastRadiusTests
         ("healthTimeoutSeconds", "600", [Gate]),
         // Read by the PostgreSQL unit step's backup (the gate's digest covers it).
         ("backupsToKeep", "10", [Gate, "unit-postgres"]),
-        // The SSH connection only: no step text changes, nothing runs again.
+        // No step's text changes; the SSH connection, an input of every step, does: every step
+        // runs again (PlanDocumentTests holds plan.md to that).
         ("host", "198.51.100.7", []),
         ("sshPort", "2222", []),
         ("sshUser", "admin", []),

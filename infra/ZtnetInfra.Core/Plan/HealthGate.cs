@@ -31,15 +31,18 @@ internal static class HealthGate
             // a rotation.
             .Line($"# deployment digest: {Digest(before)}")
             .Line("IFS= read -r pg_password || true")
-            .Line("IFS= read -r _ || true")
-            .Var("domain", st.Domain)
-            .Var("port", port)
-            .Var("url", $"{st.PublicUrl}{st.ZtnetHealthPath}")
-            .Var("timeout", st.HealthTimeoutSeconds.ToString(CultureInfo.InvariantCulture))
-            .Var("token", $"{ServiceCatalogue.DataPath(st, "zerotier")}/authtoken.secret")
-            .Line("body=$(mktemp)")
-            .Line("trap 'rm -f \"$body\"' EXIT")
-            .Line("args=(--silent --show-error --max-time 20 --resolve \"$domain:$port:127.0.0.1\" --output \"$body\" --write-out '%{http_code}')");
+            .Line("IFS= read -r _ || true");
+        // An IP as domain is reached at that IP, not through --resolve to 127.0.0.1: curl sends
+        // no SNI for an IP, so Caddy picks the certificate by the address the connection arrived on.
+        if (!st.DomainIsIpAddress) s.Var("domain", st.Domain).Var("port", port);
+        s.Var("url", $"{st.PublicUrl}{st.ZtnetHealthPath}")
+         .Var("timeout", st.HealthTimeoutSeconds.ToString(CultureInfo.InvariantCulture))
+         .Var("token", $"{ServiceCatalogue.DataPath(st, "zerotier")}/authtoken.secret")
+         .Line("body=$(mktemp)")
+         .Line("trap 'rm -f \"$body\"' EXIT")
+         .Line(st.DomainIsIpAddress
+             ? "args=(--silent --show-error --max-time 20 --output \"$body\" --write-out '%{http_code}')"
+             : "args=(--silent --show-error --max-time 20 --resolve \"$domain:$port:127.0.0.1\" --output \"$body\" --write-out '%{http_code}')");
         if (st.TlsMode == TlsMode.Internal)
             s.Var("ca", $"{ServiceCatalogue.DataPath(st, "caddy_data")}/caddy/pki/authorities/local/root.crt")
              .Line("args+=(--cacert \"$ca\")");

@@ -22,18 +22,21 @@ public sealed record SettingKey(
 /// <summary>The catalogue of every setting a stack can have, in the order the README lists them.</summary>
 public static class SettingKeys
 {
-    public static readonly SettingKey Host = new("host", "(required)", "Address of the server: DNS name or IP address.", "203.0.113.10", Required: true, ConnectionOnly: true);
-    public static readonly SettingKey SshPort = new("sshPort", "22", "SSH port of the server.", "22", ConnectionOnly: true);
-    public static readonly SettingKey SshUser = new("sshUser", "root", "SSH login: root, or a user with passwordless sudo.", "admin", ConnectionOnly: true);
-    public static readonly SettingKey SshHostKey = new("sshHostKey", "(none: not checked, with a warning)", "The server's SSH host key, pinned (a line of /etc/ssh/ssh_host_ed25519_key.pub).", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true);
+    /// <summary>A second host key, to compare against when working out what a host-key change touches.</summary>
+    private const string OtherHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIELcT3+8dEBul1pFZx4zgGXuFoJ7wIfYdbibINNGCPP4";
+
+    public static readonly SettingKey Host = new("host", "(required)", "Address of the server: DNS name or IP address.", "203.0.113.10", Required: true, ConnectionOnly: true, Alternate: "198.51.100.7");
+    public static readonly SettingKey SshPort = new("sshPort", "22", "SSH port of the server.", "22", ConnectionOnly: true, Alternate: "2222");
+    public static readonly SettingKey SshUser = new("sshUser", "root", "SSH login: root, or a user with passwordless sudo.", "admin", ConnectionOnly: true, Alternate: "deploy");
+    public static readonly SettingKey SshHostKey = new("sshHostKey", "(none: not checked, with a warning)", "The server's SSH host key, pinned (a line of /etc/ssh/ssh_host_ed25519_key.pub).", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true, Alternate: OtherHostKey);
     public static readonly SettingKey SshPrivateKey = new("sshPrivateKey", "(none: the SSH agent)", "Private key for the SSH login, set with --secret.", "pulumi config set --secret ztnet:sshPrivateKey < ~/.ssh/id_ed25519", Secret: true, ConnectionOnly: true);
-    public static readonly SettingKey BastionHost = new("bastionHost", "(none)", "Optional jump host the SSH connection goes through.", "bastion.example.org", ConnectionOnly: true);
-    public static readonly SettingKey BastionPort = new("bastionPort", "22", "SSH port of the jump host.", "22", ConnectionOnly: true);
-    public static readonly SettingKey BastionHostKey = new("bastionHostKey", "(none: not checked, with a warning)", "The jump host's SSH host key, pinned.", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true);
-    public static readonly SettingKey BastionUser = new("bastionUser", "(sshUser)", "Login on the jump host.", "jump", ConnectionOnly: true);
+    public static readonly SettingKey BastionHost = new("bastionHost", "(none)", "Optional jump host the SSH connection goes through.", "bastion.example.org", ConnectionOnly: true, Alternate: "jump.example.org");
+    public static readonly SettingKey BastionPort = new("bastionPort", "22", "SSH port of the jump host.", "22", ConnectionOnly: true, Alternate: "2222");
+    public static readonly SettingKey BastionHostKey = new("bastionHostKey", "(none: not checked, with a warning)", "The jump host's SSH host key, pinned.", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true, Alternate: OtherHostKey);
+    public static readonly SettingKey BastionUser = new("bastionUser", "(sshUser)", "Login on the jump host.", "jump", ConnectionOnly: true, Alternate: "jump2");
     public static readonly SettingKey ServiceUser = new("serviceUser", "ztnet", "Unprivileged user that owns the pod and runs it rootless.", "ztnet", Alternate: "zt-service");
     public static readonly SettingKey DataDir = new("dataDir", "/opt/ztnet-data", "Directory holding the database, ZeroTier identity and Caddy certificates.", "/srv/ztnet");
-    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy.", "ztnet.example.org", Required: true, Alternate: "ztnet2.example.org");
+    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy; with tlsMode internal also an IPv4 address (LAN).", "ztnet.example.org", Required: true, Alternate: "ztnet2.example.org");
     public static readonly SettingKey TlsMode = new("tlsMode", "acme", "acme: public certificate (domain must resolve here, port 80 or 443 reachable); internal: Caddy's local CA for LAN use.", "internal");
     public static readonly SettingKey HttpPort = new("httpPort", "80", "Host port for HTTP (redirects and ACME challenges).", "80", Alternate: "8080");
     public static readonly SettingKey HttpsPort = new("httpsPort", "443", "Host port for HTTPS.", "443", Alternate: "8443");

@@ -41,6 +41,9 @@ public sealed record StackSettings
     /// <summary>The address users open in a browser; ZTNet's NEXTAUTH_URL must be exactly this.</summary>
     public string PublicUrl => HttpsPort == 443 ? $"https://{Domain}" : $"https://{Domain}:{HttpsPort}";
 
+    /// <summary>True when ztnet:domain is an IPv4 address (a LAN stack with Caddy's internal CA).</summary>
+    public bool DomainIsIpAddress => Validate.IsIPv4(Domain);
+
     /// <summary>The lowest port the pod publishes on the host.</summary>
     public int LowestPublishedPort => Math.Min(HttpPort, Math.Min(HttpsPort, ZerotierPort));
 }

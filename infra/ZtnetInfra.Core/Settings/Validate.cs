@@ -21,6 +21,17 @@ internal static partial class Validate
         return null;
     }
 
+    /// <summary>ztnet:domain: a DNS name, or an IPv4 address (dotted quad) for a LAN stack; whether ACME allows it is checked across settings.</summary>
+    public static string? Domain(string v) =>
+        IsIPv4(v) ? null
+        : IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? "must be a DNS name or an IPv4 address: an IPv6 address is not supported here (URLs would need [brackets])"
+        : Hostname(v);
+
+    /// <summary>Four decimal parts, as Caddy and browsers write an IPv4 host; IPAddress.TryParse alone would take "10.1" or "0x0a000001".</summary>
+    public static bool IsIPv4(string v) =>
+        v.Count(c => c == '.') == 3 && v.All(c => c == '.' || char.IsAsciiDigit(c))
+        && IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && ip.ToString() == v;
+
     public static string? HostOrAddress(string v)
     {
         if (IPAddress.TryParse(v, out var ip) && (ip.AddressFamily == AddressFamily.InterNetworkV6 ? !v.Contains('%') : v.Count(c => c == '.') == 3))
@@ -44,6 +55,11 @@ internal static partial class Validate
         return null;
     }
 
+    /// <summary>
+    /// Exactly as Pulumi's own Config.GetBoolean reads a value (pulumi/pulumi-dotnet
+    /// sdk/Pulumi/Config.cs, GetBooleanImpl: "true" is true, "false" is false, anything else
+    /// throws ConfigTypeException), so the program and the render command agree with Pulumi.
+    /// </summary>
     public static string? Boolean(string v, out bool value)
     {
         value = false;
@@ -51,7 +67,10 @@ internal static partial class Validate
         {
             case "true": value = true; return null;
             case "false": return null;
-            default: return "must be true or false";
+            default:
+                return v.Trim().ToLowerInvariant() is "true" or "false"
+                    ? "must be true or false in lower case, as Pulumi's Config.GetBoolean reads it"
+                    : "must be true or false";
         }
     }
 
