@@ -1,13 +1,15 @@
 #!/bin/bash
 # testhost-bench.sh: timings of the deployment on the test host VM (tests/testhost).
 #
-#   sudo bench/testhost-bench.sh            # uses the cached image when there is one
-#   sudo BENCH_COLD=1 bench/testhost-bench.sh   # rebuilds the image first (cold build time)
+#   sudo bench/testhost-bench.sh                 # uses the cached image when there is one
+#   sudo BENCH_COLD=1 bench/testhost-bench.sh    # rebuilds the image first (cold build time)
+#   sudo BENCH_QUICK=1 bench/testhost-bench.sh   # the parallel run only
 #
-# Prints: image build seconds (cold, or "cached"), boot seconds (to SSH + systemd up), fresh apply
-# seconds and remote commands, no-op apply seconds and remote commands, single-setting apply
-# (the Caddy image) seconds and remote commands, and ZTNet's downtime during that Caddy-only
-# change (HTTPS probes through Caddy from outside the VM every 250 ms; whether the ZTNet container
+# Prints: image build seconds (cold, or "cached"), boot seconds (to SSH + systemd up), the fresh
+# apply's seconds and remote commands in the engine's parallel mode and one step at a time (each
+# on a freshly booted VM), no-op apply seconds and remote commands, single-setting apply (the
+# Caddy image) seconds and remote commands, and ZTNet's downtime during that Caddy-only change
+# (HTTPS probes through Caddy from outside the VM every 250 ms; whether the ZTNet container
 # itself restarted). Software emulation (TCG) makes every number here much larger than on KVM.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,27 +22,34 @@ t0=$(date +%s)
 if [ -n "${BENCH_COLD:-}" ]; then FORCE=1 "$TH/build-image.sh"; build="$(( $(date +%s) - t0 )) s (forced rebuild)"; else
   "$TH/build-image.sh"; build="$(( $(date +%s) - t0 )) s (cache hit when ~0; BENCH_COLD=1 rebuilds)"; fi
 
-"$TH/vm.sh" stop
+# One measuring run on a freshly booted VM. $1: the executor's parallelism (1: one step at a
+# time; empty: the engine's default, as `pulumi up`), $2: the run's name.
+measure() {
+  local out=$TESTHOST_RUN/bench-$2.txt t0
+  "$TH/vm.sh" stop
+  t0=$(date +%s)
+  "$TH/vm.sh" start
+  echo "$(( $(date +%s) - t0 ))" > "$TESTHOST_RUN/bench-$2-boot"
+  eval "$("$TH/vm.sh" env)"
+  rm -f "$out"
+  TESTHOST_LOG_DIR=$TESTHOST_RUN/bench-logs-$2 BENCH_OUT=$out ZTNET_TESTHOST_PARALLEL=$1 \
+    dotnet test "$REPO/tests/ZtnetInfra.HostTests" --artifacts-path "$TESTHOST_RUN/artifacts" \
+    --filter 'Category=Bench' --logger 'console;verbosity=minimal' >"$TESTHOST_RUN/bench-dotnet-$2.txt" 2>&1 \
+    || { tail -40 "$TESTHOST_RUN/bench-dotnet-$2.txt" >&2; echo "bench: the measuring run ($2) failed" >&2; exit 1; }
+}
+mkdir -p "$TESTHOST_RUN"
 trap '"$TH/vm.sh" stop' EXIT
-t0=$(date +%s)
-"$TH/vm.sh" start
-boot=$(( $(date +%s) - t0 ))
-eval "$("$TH/vm.sh" env)"
+measure "" parallel
+if [ -z "${BENCH_QUICK:-}" ]; then measure 1 sequential; fi
 
-out=$TESTHOST_RUN/bench.txt
-rm -f "$out"
-export TESTHOST_LOG_DIR=$TESTHOST_RUN/bench-logs BENCH_OUT=$out
-dotnet test "$REPO/tests/ZtnetInfra.HostTests" --artifacts-path "$TESTHOST_RUN/artifacts" \
-  --filter 'Category=Bench' --logger 'console;verbosity=minimal' >"$TESTHOST_RUN/bench-dotnet.txt" 2>&1 \
-  || { tail -40 "$TESTHOST_RUN/bench-dotnet.txt" >&2; echo "bench: the measuring run failed" >&2; exit 1; }
-
-get() { sed -n "s/^$1=//p" "$out"; }
+get() { sed -n "s/^$2=//p" "$TESTHOST_RUN/bench-$1.txt" 2>/dev/null || true; }
 cat <<EOF
 test host benchmark ($(nproc) cores, accel $(cat "$TESTHOST_RUN/accel"), $(date -u +%Y-%m-%dT%H:%MZ))
   image build                    ${build}
-  boot to SSH + systemd          ${boot} s
-  fresh apply                    $(get fresh_apply_seconds) s, $(get fresh_apply_remote_commands) remote commands
-  no-op apply                    $(get noop_apply_seconds) s, $(get noop_apply_remote_commands) remote commands
-  single setting (Caddy image)   $(get caddy_image_apply_seconds) s, $(get caddy_image_apply_remote_commands) remote commands ($(get caddy_image_apply_steps))
-  ZTNet downtime, Caddy change   $(get https_outage_during_caddy_change_seconds) s through Caddy ($(get https_probes_failed)/$(get https_probes) probes failed); ZTNet container restarted: $(get ztnet_container_restarted)
+  boot to SSH + systemd          $(cat "$TESTHOST_RUN/bench-parallel-boot") s
+  fresh apply, parallel          $(get parallel fresh_apply_seconds) s, $(get parallel fresh_apply_remote_commands) remote commands (the engine's default degree)
+  fresh apply, one at a time     $(get sequential fresh_apply_seconds) s, $(get sequential fresh_apply_remote_commands) remote commands (empty with BENCH_QUICK=1)
+  no-op apply                    $(get parallel noop_apply_seconds) s, $(get parallel noop_apply_remote_commands) remote commands
+  single setting (Caddy image)   $(get parallel caddy_image_apply_seconds) s, $(get parallel caddy_image_apply_remote_commands) remote commands ($(get parallel caddy_image_apply_steps))
+  ZTNet downtime, Caddy change   $(get parallel https_outage_during_caddy_change_seconds) s through Caddy ($(get parallel https_probes_failed)/$(get parallel https_probes) probes failed); ZTNet container restarted: $(get parallel ztnet_container_restarted)
 EOF
