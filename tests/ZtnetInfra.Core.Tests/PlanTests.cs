@@ -157,4 +157,27 @@ public class ReplacementTests
         Assert.Equal(["serviceUser=zt-service"], moved.Step("unit-caddy").ReplaceOn.ToArray());
         Assert.Empty(moved.Step("data-dirs").ReplaceOn);
     }
+
+    [Theory]
+    [MemberData(nameof(Stacks.VariedNames), MemberType = typeof(Stacks))]
+    public void Every_step_undone_inside_the_user_manager_takes_the_service_users_identity_as_an_input(string stack)
+    {
+        // Pulumi deletes a dependent before a delete-before-replace only through an input property
+        // (pulumi/pulumi pkg/resource/deploy/step_generator.go, calculateDependentReplacements):
+        // without it, the old service-user step (linger off, or the account purged) is undone first.
+        var plan = Stacks.Plan(Stacks.Varied[stack]);
+        var seen = new HashSet<string>();
+        foreach (var step in plan.Steps)
+        {
+            Assert.Equal(step.RunsAs == StepAccount.ServiceUser ? ["service-user"] : [], step.IdentityFrom.ToArray());
+            Assert.All(step.IdentityFrom, d =>
+            {
+                Assert.True(seen.Contains(d), $"{step.Name} takes {d}'s identity, which is not before it");
+                Assert.False(plan.Step(d).ReplaceOn.IsEmpty, $"{d} has no identity to take");
+            });
+            seen.Add(step.Name);
+        }
+        Assert.Contains(plan.Steps, s => s.Name == "enable-units" && s.Delete is not null && s.IdentityFrom.Contains("service-user"));
+        Assert.All(plan.Steps, s => Assert.False(s.RetainOnDelete));
+    }
 }
