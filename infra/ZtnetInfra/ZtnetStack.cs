@@ -117,12 +117,22 @@ public sealed class ZtnetStack : ComponentResource
                 // The provider would pass the previous output with SSH setenv, which sshd refuses unless AcceptEnv allows it.
                 AddPreviousOutputInEnv = false,
             };
-            if (!step.ReplaceOn.IsEmpty)
+            if (!step.ReplaceOn.IsEmpty || !step.IdentityFrom.IsEmpty)
             {
                 // Identity, not content: another service user means the old one's units are undone first.
-                commandArgs.Triggers = step.ReplaceOn.Cast<object>().ToArray();
+                var triggers = new InputList<object>();
+                foreach (var value in step.ReplaceOn) triggers.Add((Input<object>)value);
+                // The identity of the steps this one is undone with, taken as an output: a property
+                // dependency. With delete-before-replace the engine deletes first only the dependents
+                // whose input properties depend on the replaced resource and whose diff then replaces
+                // (pulumi/pulumi pkg/resource/deploy/step_generator.go, calculateDependentReplacements;
+                // `triggers` is replaceOnChanges in pulumi-command provider/pkg/provider/common/inputs.go).
+                // A DependsOn edge only orders. The Triggers output changes only when that step is replaced.
+                foreach (var source in step.IdentityFrom) triggers.Add((Input<object>)IdentityOf(steps, step, source));
+                commandArgs.Triggers = triggers;
                 opts.DeleteBeforeReplace = true;
             }
+            if (step.RetainOnDelete) opts.RetainOnDelete = true;
             if (step.Update is not null) commandArgs.Update = step.Update.Command;
             if (step.Delete is not null) commandArgs.Delete = step.Delete.Command;
             if (!step.SecretStdin.IsEmpty)
@@ -147,6 +157,10 @@ public sealed class ZtnetStack : ComponentResource
             ["unitNames"] = UnitNames,
         });
     }
+
+    private static Output<object> IdentityOf(IReadOnlyDictionary<string, Remote.Command> steps, RemoteStep step, string source) =>
+        (steps.GetValueOrDefault(source) ?? throw new InvalidOperationException($"plan step {step.Name} takes the identity of {source}, which does not come before it"))
+            .Triggers.Apply(values => (object)values);
 
     private static string ComposeStdin(RemoteStep step, IReadOnlyDictionary<PlanSecret, string> secrets)
     {
