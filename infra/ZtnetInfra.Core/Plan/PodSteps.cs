@@ -63,7 +63,8 @@ internal static class PodSteps
             .Line("systemctl --user enable --now podman.socket");
         var delete = new Script("stop the podman API socket")
             .Line("systemctl --user disable --now podman.socket 2>/dev/null || true");
-        return f.Make("podman-socket", "Service user's podman.socket", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["service-user"]);
+        // After the secrets: their update restarts ZTNet, and no two steps change the user manager at once.
+        return f.Make("podman-socket", "Service user's podman.socket", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["service-user", "podman-secrets"]);
     }
 
     public static RemoteStep Unit(StepFactory f, UnitFile unit, string stepName, IEnumerable<string> dependsOn, string? containerName)
