@@ -197,6 +197,8 @@ public class ReplacementTests
             {
                 Assert.True(seen.Contains(d), $"{step.Name} takes {d}'s identity, which is not before it");
                 Assert.False(plan.Step(d).ReplaceOn.IsEmpty, $"{d} has no identity to take");
+                // The program takes these values from that step's output instead of writing them.
+                Assert.Subset(step.ReplaceOn.ToHashSet(), plan.Step(d).ReplaceOn.ToHashSet());
             });
             seen.Add(step.Name);
         }

@@ -30,11 +30,27 @@ public class ReplacementTests
         foreach (var name in UndoneInsideTheUserManager)
         {
             Assert.NotNull(plan.Step(name).Delete);
-            var triggers = ((IEnumerable<object>)run.RegisteredCommand(name).Inputs["triggers"]).ToList();
-            // The nested value is the service-user command's own output (the mock tags it), not a copy.
-            Assert.Contains(triggers, t => t is IEnumerable<object> nested && Values.Strings(nested).SequenceEqual(serviceUserOutput));
+            // The value is the service-user command's own output (the mock tags it), not a copy of its text.
+            Assert.Equal(serviceUserOutput, Values.Strings(run.RegisteredCommand(name).Inputs["triggers"]));
             Assert.True(((CustomResourceOptions)run.BuiltCommand(name).Options).DeleteBeforeReplace);
         }
+    }
+
+    [Fact]
+    public async Task A_stack_deployed_before_sees_the_same_triggers_text_so_the_upgrade_replaces_nothing()
+    {
+        // The provider echoes triggers unchanged; without the mock's tag the value is the literal of before.
+        var config = TestConfig.Minimal.With("ztnet:serviceUser", "ztold");
+        var plan = config.Plan();
+        var run = await ProgramRun.RunAsync(config);
+
+        foreach (var step in plan.Steps)
+        {
+            var text = Values.Strings(run.RegisteredCommand(step.Name).Inputs.GetValueOrDefault("triggers"))
+                .Where(v => !v.StartsWith("output-of:", StringComparison.Ordinal));
+            Assert.Equal(step.ReplaceOn, text);
+        }
+        Assert.Equal(["serviceUser=ztold"], plan.Step("unit-caddy").ReplaceOn.ToArray());
     }
 
     [Fact]
@@ -53,7 +69,7 @@ public class ReplacementTests
         }
         // Content still updates in place: the triggers hold only identity (the literal values and that output).
         foreach (var step in plan.Steps)
-            Assert.Equal(step.ReplaceOn.Concat(step.IdentityFrom.SelectMany(source => plan.Step(source).ReplaceOn.Append(EngineMocks.OutputTag(source)))),
+            Assert.Equal(step.IdentityFrom.IsEmpty ? step.ReplaceOn : step.ReplaceOn.Append(EngineMocks.OutputTag("service-user")),
                 Values.Strings(run.RegisteredCommand(step.Name).Inputs.GetValueOrDefault("triggers")));
         Assert.Empty(plan.Step("data-dirs").IdentityFrom);
         Assert.Empty(plan.Step("health-gate").IdentityFrom);

@@ -65,7 +65,8 @@ public sealed record RemoteStep
     /// into its own identity: an input property dependency, not just an order. When one of them
     /// is replaced, Pulumi deletes this step first (with its stored Delete), then the replaced
     /// step, and creates this step again afterwards; a <see cref="DependsOn"/> edge alone would
-    /// let the replaced step be undone first. Each step named here comes before this one.
+    /// let the replaced step be undone first. Each step named here comes before this one, and its
+    /// <see cref="ReplaceOn"/> values are also this step's (the program takes them from its output).
     /// </summary>
     public ImmutableArray<string> IdentityFrom { get; init; } = [];
 
