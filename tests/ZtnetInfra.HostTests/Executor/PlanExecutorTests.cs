@@ -135,6 +135,23 @@ public sealed class PlanExecutorTests
         Assert.Equal(["delete root v1", "create root v1", "delete dependent v1", "create dependent v1"], ssh.Commands);
     }
 
+    [Fact, Trait("Models", StepGenerator + " calculateDependentReplacements (the last snapshot's dependencies)")]
+    public void Property_dependencies_count_once_stored_so_a_replacement_in_the_same_run_does_not_see_new_ones()
+    {
+        var (ex, ssh) = New();
+        ex.Apply(Plan(S("root", replaceOn: "id=1"), S("dep", deps: ["root"], replaceOn: "id=1")), NoSecrets);
+        ssh.Calls.Clear();
+
+        // The property dependency arrives together with the replacement: the stored graph has none yet.
+        ex.Apply(Plan(S("root", replaceOn: "id=2"), S("dep", identityFrom: ["root"], replaceOn: "id=2")), NoSecrets);
+        Assert.Equal(["delete root v1", "create root v1", "delete dep v1", "create dep v1"], ssh.Commands);
+
+        // Stored by that run, it counts for the next replacement.
+        ssh.Calls.Clear();
+        ex.Apply(Plan(S("root", replaceOn: "id=3"), S("dep", identityFrom: ["root"], replaceOn: "id=3")), NoSecrets);
+        Assert.Equal(["delete dep v1", "delete root v1", "create root v1", "create dep v1"], ssh.Commands);
+    }
+
     [Fact, Trait("Models", DeploymentExecutor + " performPostSteps; " + CommandController)]
     public void A_step_that_left_the_plan_runs_its_stored_delete_after_every_other_step()
     {
