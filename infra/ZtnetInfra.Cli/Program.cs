@@ -1,65 +1,72 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using ZtnetInfra.Cli;
-using ZtnetInfra.Core.Plan;
-using ZtnetInfra.Core.Settings;
 
 return Cli.Run(args, Console.Out, Console.Error);
 
 namespace ZtnetInfra.Cli
 {
+    /// <summary>The `ztnet-infra` command line: `render`, `--help`, `--version`.</summary>
     public static class Cli
     {
-        public const string Usage = "usage: ztnet-infra render --stack-file Pulumi.<stack>.yaml --out DIR";
-
         public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
         {
-            if (args.Length == 0 || args[0] != "render")
-            {
-                stderr.WriteLine(Usage);
-                return 64;
-            }
-            string? stackFile = null, outDir = null;
-            for (var i = 1; i < args.Length; i++)
-            {
-                switch (args[i])
-                {
-                    case "--stack-file" when i + 1 < args.Length: stackFile = args[++i]; break;
-                    case "--out" when i + 1 < args.Length: outDir = args[++i]; break;
-                    default:
-                        stderr.WriteLine($"unknown argument: {args[i]}");
-                        stderr.WriteLine(Usage);
-                        return 64;
-                }
-            }
-            if (stackFile is null || outDir is null)
-            {
-                stderr.WriteLine(Usage);
-                return 64;
-            }
-
-            IReadOnlyDictionary<string, ConfigValue> config;
             try
             {
-                config = StackFile.ReadConfig(stackFile);
+                return Parse(args, stdout, stderr);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or YamlDotNet.Core.YamlException or InvalidCastException)
+            catch (CliException e)
             {
-                stderr.WriteLine($"{stackFile}: cannot read the stack file: {e.Message}");
-                return 2;
+                stderr.WriteLine(e.Message);
+                return e.ExitCode;
             }
-
-            var (settings, errors) = SettingsReader.TryRead(config);
-            if (settings is null)
+            catch (Exception e)
             {
-                foreach (var e in errors) stderr.WriteLine(e.ToString());
-                return 2;
+                // Whatever the input, the user gets one line, not a stack trace.
+                stderr.WriteLine(OneLine($"ztnet-infra: internal error ({e.GetType().Name}): {e.Message}"));
+                return ExitCodes.Internal;
             }
-
-            var plan = Planner.Build(settings);
-            Renderer.Write(plan, config, outDir);
-            stdout.WriteLine($"rendered {plan.Units.Length} units and {plan.Steps.Length} steps to {outDir} (see {Path.Combine(outDir, "plan.md")})");
-            if (settings.SshHostKey is null)
-                stdout.WriteLine("warning: ztnet:sshHostKey is not set: the server's host key will not be checked");
-            return 0;
         }
+
+        private static int Parse(string[] args, TextWriter stdout, TextWriter stderr)
+        {
+            var stackFile = new Option<FileInfo>("--stack-file", "-s")
+            {
+                Description = "The stack's settings file, Pulumi.<stack>.yaml; its config: block is read (encrypted secure: values count as set and are never printed).",
+                HelpName = "Pulumi.<stack>.yaml",
+                Required = true,
+            };
+            var outDir = new Option<DirectoryInfo>("--out", "-o")
+            {
+                Description = "Directory to write the render to: a new one, or one that holds only an earlier render, which is then replaced whole. Any other directory is refused and left as it is.",
+                HelpName = "DIR",
+                Required = true,
+            };
+            var render = new Command("render", "Write the unit files, every step's scripts (the exact commands sent over SSH) and plan.md for a stack, for review. Needs no server.\n" + ExitCodes.Help)
+            {
+                stackFile,
+                outDir,
+            };
+            render.SetAction(result => Render.Run(result.GetRequiredValue(stackFile).ToString(), result.GetRequiredValue(outDir).ToString(), stdout, stderr));
+
+            var root = new RootCommand("ztnet-infra: review what a ZTNet stack deploys, without a server. See 'ztnet-infra render --help'.") { render };
+            var result = root.Parse(args);
+            var terminal = result.Action is HelpAction || result.Action?.GetType().DeclaringType == typeof(VersionOption);
+            if (result.Errors.Count > 0 && !terminal)
+            {
+                foreach (var error in result.Errors) stderr.WriteLine($"ztnet-infra: {error.Message}");
+                stderr.WriteLine("Run 'ztnet-infra render --help' for the options.");
+                return ExitCodes.Usage;
+            }
+            if (result.Action is null)
+            {
+                // No command at all: say what there is, as a usage error.
+                stderr.WriteLine("ztnet-infra: a command is required: render. Run 'ztnet-infra --help'.");
+                return ExitCodes.Usage;
+            }
+            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+
+        private static string OneLine(string s) => s.ReplaceLineEndings(" ").TrimEnd();
     }
 }

@@ -7,26 +7,19 @@ namespace ZtnetInfra.Cli;
 /// <summary>Writes a plan to a folder for review: unit files, every step's scripts, plan.md.</summary>
 public static class Renderer
 {
-    public static void Write(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config, string outDir)
+    /// <summary>Every file of a render, by path relative to the output directory.</summary>
+    public static IReadOnlyDictionary<string, string> Files(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config)
     {
-        var units = Path.Combine(outDir, "units");
-        var steps = Path.Combine(outDir, "steps");
-        // A fresh render replaces an earlier one: stale step folders would mislead a reviewer.
-        if (Directory.Exists(units)) Directory.Delete(units, recursive: true);
-        if (Directory.Exists(steps)) Directory.Delete(steps, recursive: true);
-        Directory.CreateDirectory(units);
-        Directory.CreateDirectory(steps);
-
-        foreach (var unit in plan.Units) WriteText(Path.Combine(units, unit.Name), unit.Render());
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var unit in plan.Units) files[Path.Combine("units", unit.Name)] = unit.Render();
         for (var i = 0; i < plan.Steps.Length; i++)
         {
             var step = plan.Steps[i];
-            var dir = Path.Combine(steps, StepFolder(i, step));
-            Directory.CreateDirectory(dir);
             foreach (var script in step.Scripts)
-                WriteText(Path.Combine(dir, script.Kind.ToString().ToLowerInvariant() + ".sh"), script.Command);
+                files[Path.Combine("steps", StepFolder(i, step), script.Kind.ToString().ToLowerInvariant() + ".sh")] = script.Command;
         }
-        WriteText(Path.Combine(outDir, "plan.md"), PlanDocument(plan, config));
+        files["plan.md"] = PlanDocument(plan, config);
+        return files;
     }
 
     public static string StepFolder(int index, RemoteStep step) => $"{index + 1:00}-{step.Name}";
@@ -51,7 +44,7 @@ public static class Renderer
             var st = plan.Steps[i];
             sb.Append($"| {i + 1} | `{st.Name}` | {(st.RunsAs == StepAccount.Root ? "root" : s.ServiceUser)} | ");
             sb.Append(st.DependsOn.IsEmpty ? "-" : string.Join(", ", st.DependsOn.Select(d => $"`{d}`"))).Append(" | ");
-            sb.Append(st.SecretStdin.IsEmpty ? "-" : string.Join(", ", st.SecretStdin)).Append(" | ");
+            sb.Append(st.SecretStdin.IsEmpty ? "-" : string.Join(", ", st.SecretStdin.Select(x => $"`{StepInputs.KeyOf(x).FullKey}`"))).Append(" | ");
             sb.Append(string.Join(", ", st.Scripts.Select(x => x.Kind.ToString().ToLowerInvariant()))).Append(" | ");
             sb.Append(st.Title.Replace("|", "\\|")).Append(" |\n");
         }
@@ -59,31 +52,29 @@ public static class Renderer
         sb.Append("\n## Units\n\n");
         foreach (var u in plan.Units) sb.Append($"- `units/{u.Name}` in `~{s.ServiceUser}/.config/systemd/user/`\n");
 
-        sb.Append("\n## What each setting affects\n\nThe steps whose text changes when the setting alone changes; only those run on the next `pulumi up`.\n\n");
+        sb.Append("\n## What each setting affects\n\nThe steps whose inputs (script text, standard input, SSH connection, triggers) change when the setting alone changes; only those run on the next `pulumi up`. ");
+        sb.Append("The SSH connection is an input of every step, so a connection setting runs every step again (each is idempotent: unchanged units and secrets restart nothing).\n\n");
         sb.Append("| setting | value | steps that change |\n|---|---|---|\n");
         foreach (var key in SettingKeys.All)
         {
             var value = key.Secret
                 ? (config.ContainsKey(key.FullKey) ? "(secret, set)" : key.Default)
                 : config.TryGetValue(key.FullKey, out var v) ? $"`{v.Text}`" : $"default `{key.Default}`";
-            string affects;
-            if (key.Secret)
-                affects = key == SettingKeys.SshPrivateKey ? "the SSH connection only" : "standard input of " + string.Join(", ", plan.Steps.Where(st => st.SecretStdin.Contains(SecretOf(key))).Select(st => $"`{st.Name}`"));
-            else if (key.ConnectionOnly)
-                affects = "the SSH connection only";
-            else
-            {
-                var radius = BlastRadius.Of(config, key);
-                affects = radius is null ? "(no other valid value to compare)" : radius.Count == 0 ? "none" : string.Join(", ", radius.Select(n => $"`{n}`"));
-            }
+            var affects = Affects(plan, SettingRadius.Of(config, key), key);
             sb.Append($"| `{key.FullKey}` | {value.Replace("|", "\\|")} | {affects} |\n");
         }
         return sb.ToString();
     }
 
-    private static PlanSecret SecretOf(SettingKey key) =>
-        key == SettingKeys.PostgresPassword ? PlanSecret.PostgresPassword : PlanSecret.AuthSecret;
-
-    private static void WriteText(string path, string text) =>
-        File.WriteAllText(path, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+    /// <summary>The "steps that change" cell; <see cref="SettingRadius"/> works it out from every step's inputs.</summary>
+    public static string Affects(DeploymentPlan plan, IReadOnlyList<string>? radius, SettingKey key)
+    {
+        if (radius is null) return key.ConnectionOnly && plan.Settings.BastionHost is null && key.Name.StartsWith("bastion", StringComparison.Ordinal)
+            ? "(only with `ztnet:bastionHost` set; then every step: the SSH connection is an input of each)"
+            : "(no other valid value to compare)";
+        if (radius.Count == 0) return "none";
+        var names = string.Join(", ", radius.Select(n => $"`{n}`"));
+        if (radius.Count == plan.Steps.Length && plan.Steps.All(s => radius.Contains(s.Name))) return key.ConnectionOnly ? "every step (the SSH connection is an input of each)" : "every step";
+        return key.Secret ? $"standard input of {names}" : names;
+    }
 }

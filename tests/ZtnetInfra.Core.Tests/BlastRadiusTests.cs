@@ -13,7 +13,7 @@ public class BlastRadiusTests
 
     public static IEnumerable<object[]> Cases() => new (string Key, string Value, string[] Steps)[]
     {
-        ("serviceUser", "zt-service", ["auto-update", "data-dirs", "database-password", "enable-units", Gate, "podman-secrets", "podman-socket",
+        ("serviceUser", "zt-service", ["auto-update", "data-dirs", "database-password", "enable-units", Gate, "images", "podman-secrets", "podman-socket",
             "service-user", "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-ztnet-pod"]),
         ("dataDir", "/srv/ztnet", ["data-dirs", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
         ("domain", "ztnet2.example.org", [Gate, "unit-caddy", "unit-ztnet"]),
@@ -21,16 +21,19 @@ public class BlastRadiusTests
         ("httpPort", "8080", [Gate, "unit-ztnet-pod", "unprivileged-ports"]),
         ("httpsPort", "8443", [Gate, "unit-ztnet", "unit-ztnet-pod"]),
         ("zerotierPort", "9994", [Gate, "unit-ztnet-pod"]),
-        ("postgresImage", "docker.io/library/postgres:15.18-alpine", [Gate, "unit-postgres"]),
-        ("zerotierImage", "docker.io/zyclonite/zerotier:1.14.0", [Gate, "unit-zerotier"]),
-        ("ztnetImage", "docker.io/sinamics/ztnet:0.8.1", [Gate, "unit-ztnet"]),
-        ("caddyImage", "docker.io/library/caddy:2.10.2-alpine", [Gate, "unit-caddy"]),
+        ("postgresImage", "docker.io/library/postgres:15.18-alpine", [Gate, "images", "unit-postgres"]),
+        ("zerotierImage", "docker.io/zyclonite/zerotier:1.14.0", [Gate, "images", "unit-zerotier"]),
+        ("ztnetImage", "docker.io/sinamics/ztnet:0.8.1", [Gate, "images", "unit-ztnet"]),
+        ("caddyImage", "docker.io/library/caddy:2.10.2-alpine", [Gate, "images", "unit-caddy"]),
         ("ztnetHealthPath", "/api/auth/session", [Gate, "unit-ztnet"]),
         ("autoUpdate", "false", ["auto-update", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
         ("zerotierJoinNetworks", "true", [Gate, "unit-zerotier"]),
         ("retainDataOnDestroy", "false", ["data-dirs", "service-user"]),
         ("healthTimeoutSeconds", "600", [Gate]),
-        // The SSH connection only: no step text changes, nothing runs again.
+        // Read by the PostgreSQL unit step's backup (the gate's digest covers it).
+        ("backupsToKeep", "10", [Gate, "unit-postgres"]),
+        // No step's text changes; the SSH connection, an input of every step, does: every step
+        // runs again (PlanDocumentTests holds plan.md to that).
         ("host", "198.51.100.7", []),
         ("sshPort", "2222", []),
         ("sshUser", "admin", []),

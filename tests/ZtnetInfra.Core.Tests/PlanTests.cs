@@ -98,7 +98,7 @@ public class PlanTests
         var withoutDelete = plan.Steps.Where(s => s.Delete is null).Select(s => s.Name).Order(StringComparer.Ordinal);
 
         // Checks and package installs leave nothing to undo (packages may serve other things on the host).
-        Assert.Equal(new[] { "database-password", "health-gate", "host-os", "host-packages" }, withoutDelete);
+        Assert.Equal(new[] { "health-gate", "host-os", "host-packages" }, withoutDelete);
     }
 
     [Fact]
@@ -107,8 +107,11 @@ public class PlanTests
         var plan = Stacks.Plan(Stacks.Minimal());
 
         Assert.Equal(new[] { PlanSecret.PostgresPassword, PlanSecret.AuthSecret }, plan.Step("podman-secrets").SecretStdin);
-        Assert.Equal(new[] { PlanSecret.PostgresPassword }, plan.Step("database-password").SecretStdin);
-        Assert.Equal(2, plan.Steps.Count(s => !s.SecretStdin.IsEmpty));
+        // database-password restarts ZTNet after a rotation of either; the gate checks the password
+        // over TCP, and its stdin makes a rotation run it again.
+        Assert.Equal(new[] { PlanSecret.PostgresPassword, PlanSecret.AuthSecret }, plan.Step("database-password").SecretStdin);
+        Assert.Equal(new[] { PlanSecret.PostgresPassword, PlanSecret.AuthSecret }, plan.Step("health-gate").SecretStdin);
+        Assert.Equal(3, plan.Steps.Count(s => !s.SecretStdin.IsEmpty));
         Assert.All(plan.Steps, s => Assert.Equal(!s.SecretStdin.IsEmpty, s.Quiet));
     }
 
@@ -123,7 +126,7 @@ public class PlanTests
         };
 
         Assert.Equal("Pg0123456789abcdefXYZ\nauth secret with spaces and $(symbols) 0123456789\n", DeploymentPlan.ComposeStdin(plan.Step("podman-secrets"), secrets));
-        Assert.Equal("Pg0123456789abcdefXYZ\n", DeploymentPlan.ComposeStdin(plan.Step("database-password"), secrets));
+        Assert.Equal("Pg0123456789abcdefXYZ\nauth secret with spaces and $(symbols) 0123456789\n", DeploymentPlan.ComposeStdin(plan.Step("database-password"), secrets));
         Assert.Equal("", DeploymentPlan.ComposeStdin(plan.Step("unit-caddy"), secrets));
     }
 
@@ -138,7 +141,7 @@ public class PlanTests
         var manager = new System.Text.RegularExpressions.Regex(@"systemctl --user (daemon-reload|enable|disable|start|stop|restart|try-restart|reset-failed)");
         var touching = plan.Steps.Where(st => st.Scripts.Any(x => manager.IsMatch(x.Body))).Select(st => st.Name).ToList();
         var apt = plan.Steps.Where(st => st.Scripts.Any(x => x.Body.Contains("apt-get", StringComparison.Ordinal))).Select(st => st.Name).ToList();
-        Assert.Contains("podman-secrets", touching);
+        Assert.Contains("database-password", touching);
         Assert.Contains("unit-caddy", touching);
         Assert.Equal(["host-packages"], apt);
         foreach (var group in new[] { touching, apt })

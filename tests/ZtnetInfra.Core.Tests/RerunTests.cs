@@ -25,7 +25,8 @@ public class RerunTests
                 File.WriteAllText(path, $$"""
                     #!/bin/sh
                     echo "{{tool}} $*" >> "{{CallLog}}"
-                    if [ "$1 $2" = "secret create" ]; then cat > "{{Home}}/secret-$4"; fi
+                    if [ "$1 $2" = "secret create" ]; then for a in "$@"; do name=${last:-}; last=$a; done; cat > "{{Home}}/secret-$name"; fi
+                    if [ "$1" = exec ]; then cat >> "{{Home}}/exec-stdin.log"; fi
                     if [ "$1 $2" = "secret inspect" ]; then [ -f "{{Home}}/secret-$3" ]; exit $?; fi
                     exit 0
                     """);
@@ -74,7 +75,7 @@ public class RerunTests
     }
 
     [Fact]
-    public void The_secrets_step_replaces_and_restarts_only_when_a_secret_changed()
+    public void The_secrets_step_replaces_only_when_a_secret_changed_and_restarts_nothing()
     {
         using var host = new FakeHost();
         var step = Stacks.Plan(Stacks.Minimal()).Step("podman-secrets");
@@ -83,6 +84,7 @@ public class RerunTests
         Assert.Equal(0, host.Run(step.Create, stdin).ExitCode);
         Assert.Equal("Pg0123456789abcdefXYZ", File.ReadAllText(Path.Combine(host.Home, "secret-ztnet-postgres-password")));
         Assert.Equal("Auth-0123456789-0123456789-0123456789", File.ReadAllText(Path.Combine(host.Home, "secret-ztnet-auth-secret")));
+        Assert.Contains("podman secret create ztnet-postgres-password -", host.Calls());
         Assert.DoesNotContain(host.Calls(), c => c.Contains("Pg0123456789"));
 
         host.ClearCalls();
@@ -92,8 +94,37 @@ public class RerunTests
         host.ClearCalls();
         Assert.Equal(0, host.Run(step.Update!, "NewPassword0123456789\nAuth-0123456789-0123456789-0123456789\n").ExitCode);
         Assert.Contains("podman secret create --replace ztnet-postgres-password -", host.Calls());
-        Assert.Contains("systemctl --user try-restart container-ztnet.service", host.Calls());
-        Assert.DoesNotContain(File.ReadAllText(Path.Combine(host.Home, ".config/ztnet-infra/secrets.sha256")), "NewPassword");
+        // ZTNet restarts only once the database accepts the new password (the database-password step).
+        Assert.DoesNotContain(host.Calls(), c => c.StartsWith("systemctl"));
+        Assert.DoesNotContain("NewPassword", File.ReadAllText(Path.Combine(host.Home, ".config/ztnet-infra/secrets.sha256")));
+    }
+
+    [Fact]
+    public void A_rotation_puts_the_password_into_effect_before_ZTNet_restarts_and_a_first_run_restarts_nothing()
+    {
+        using var host = new FakeHost();
+        var step = Stacks.Plan(Stacks.Minimal()).Step("database-password");
+        const string stdin = "Pg0123456789abcdefXYZ\nAuth-0123456789-0123456789-0123456789\n";
+
+        var first = host.Run(step.Create, stdin);
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.DoesNotContain(host.Calls(), c => c.StartsWith("systemctl"));
+        var sql = File.ReadAllText(Path.Combine(host.Home, "exec-stdin.log"));
+        Assert.Contains("SET log_statement = none;", sql);
+        Assert.Contains("SET log_min_error_statement = panic;", sql);
+        Assert.True(sql.IndexOf("log_min_error_statement", StringComparison.Ordinal) < sql.IndexOf("ALTER USER postgres WITH PASSWORD 'Pg0123456789abcdefXYZ';", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.Calls(), c => c.Contains("Pg0123456789"));
+
+        host.ClearCalls();
+        Assert.Equal(0, host.Run(step.Create, stdin).ExitCode);
+        Assert.DoesNotContain(host.Calls(), c => c.StartsWith("systemctl"));
+
+        host.ClearCalls();
+        Assert.Equal(0, host.Run(step.Create, "NewPassword0123456789\nAuth-0123456789-0123456789-0123456789\n").ExitCode);
+        var calls = host.Calls().ToList();
+        var alter = calls.FindLastIndex(c => c.StartsWith("podman exec -i postgres psql", StringComparison.Ordinal));
+        var restart = calls.IndexOf("systemctl --user try-restart container-ztnet.service");
+        Assert.True(alter >= 0 && restart > alter, string.Join("\n", calls));
     }
 
     [Fact]

@@ -31,6 +31,8 @@ public static class Stacks
             ("bastionUser", "jump"), ("sshHostKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo root@host")),
         ["https-only-acme"] = With(("httpPort", "8080"), ("zerotierPort", "9994"), ("caddyImage", "docker.io/library/caddy:2.10.2-alpine")),
         ["low-port-internal"] = With(("tlsMode", "internal"), ("httpPort", "81"), ("httpsPort", "444"), ("zerotierPort", "99")),
+        // A LAN stack on an IPv4 address: Caddy's internal CA certifies the IP itself.
+        ["lan-ip-internal"] = With(("tlsMode", "internal"), ("domain", "192.168.1.10"), ("httpsPort", "8443")),
     };
 
     public static DeploymentPlan Plan(Dictionary<string, ConfigValue> config) => Planner.Build(SettingsReader.Read(config));

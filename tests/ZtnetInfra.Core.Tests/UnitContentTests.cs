@@ -37,12 +37,51 @@ public class UnitContentTests
             Assert.Contains("--pod-id-file=%t/ztnet-pod.pod-id", run);
             Assert.DoesNotContain("--publish", run);
             Assert.Contains("--health-cmd", run);
-            Assert.Contains("--health-on-failure kill", run);
+            // A slow host must not see a healthy container killed: long timeouts, a start period, 5 failures in a row.
+            Assert.Contains("--health-timeout 60s", run);
+            Assert.Contains("--health-retries 5", run);
+            Assert.Contains("--health-start-period 600s", run);
+            // The database is never killed by a check (a kill during its first initdb leaves it without its databases).
+            Assert.Contains(u.Name == ServiceCatalogue.Postgres.Unit ? "--health-on-failure none" : "--health-on-failure kill", run);
             Assert.Equal(["on-failure"], u.Values("Service", "Restart"));
             Assert.Equal(["notify"], u.Values("Service", "Type"));
             Assert.Contains("PODMAN_SYSTEMD_UNIT=%n", u.Values("Service", "Environment"));
             Assert.Contains("--label io.containers.autoupdate=registry", run);
         }
+    }
+
+    [Fact]
+    public void PostgreSQL_requires_scram_over_TCP_reads_its_password_from_a_file_and_gets_time_for_a_fast_shutdown()
+    {
+        var u = Unit(ServiceCatalogue.Postgres.Unit);
+        var run = ExecStart(u);
+
+        Assert.Contains("--env POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256", run);
+        Assert.Contains("--env POSTGRES_PASSWORD_FILE=/run/secrets/ztnet-postgres-password", run);
+        // Over TCP, which the entrypoint's first-start server (socket only) does not answer.
+        Assert.Contains("pg_isready -q -h 127.0.0.1", run);
+        var stop = Assert.Single(u.Values("Service", "ExecStop"));
+        Assert.Contains($"--time {UnitBuilder.PostgresStopSeconds}", stop);
+        Assert.True(UnitBuilder.PostgresStopSeconds >= 60);
+        Assert.True(int.Parse(Assert.Single(u.Values("Service", "TimeoutStopSec")), System.Globalization.CultureInfo.InvariantCulture) > UnitBuilder.PostgresStopSeconds);
+        var pod = Unit(ServiceCatalogue.PodUnit);
+        Assert.Contains($"pod stop --ignore --time {UnitBuilder.PostgresStopSeconds}", Assert.Single(pod.Values("Service", "ExecStop")));
+    }
+
+    [Fact]
+    public void ZeroTier_gets_no_management_allow_list_loopback_may_always_manage()
+    {
+        // An address without /bits would allow every address (ZeroTierOne node/InetAddress.cpp).
+        Assert.DoesNotContain("ZT_ALLOW_MANAGEMENT_FROM", Unit(ServiceCatalogue.Zerotier.Unit).Render());
+    }
+
+    [Fact]
+    public void Caddy_is_checked_with_busybox_wget_which_every_alpine_tag_has()
+    {
+        var run = ExecStart(Unit(ServiceCatalogue.Caddy.Unit));
+
+        Assert.Contains("--health-cmd \"wget -q -O /dev/null --header 'Host: health.invalid' http://127.0.0.1:80/\"", run);
+        Assert.DoesNotContain("curl", run);
     }
 
     [Fact]

@@ -1,10 +1,11 @@
 #!/bin/bash
 # build-image.sh: build (once, then cached) the disposable test host for the deployment tests.
 #
-#   sudo tests/testhost/build-image.sh          # ~3-4 min cold, instant when cached
+#   sudo tests/testhost/build-image.sh                        # trixie VM (the default)
+#   sudo env TESTHOST_SUITE=forky tests/testhost/build-image.sh # forky VM (Podman 5.8, systemd 262)
 #
 # Produces in $TESTHOST_OUT (see testhost-env.sh):
-#   base.raw            ext4 root file system of a Debian trixie VM (read-only; each boot
+#   base.raw            ext4 root file system of a Debian $TESTHOST_SUITE VM (read-only; each boot
 #                       writes to a throw-away overlay): systemd, OpenSSH (keys only), sudo,
 #                       polkitd, podman, passt, uidmap, dbus-user-session, curl, python3,
 #                       systemd-networkd with wait-online, and the registry fixture below
@@ -14,7 +15,10 @@
 #   images.list         the image names the guest's registry serves
 #
 # Images: the guest has no outbound network. The stack's four images are built here from Debian
-# packages (PostgreSQL and Caddy real, ZTNet and ZeroTier small stand-ins: images/*/), saved as
+# packages (PostgreSQL and Caddy real, ZTNet and ZeroTier small stand-ins: images/*/), each FROM a
+# debootstrapped base: PostgreSQL 15 from $TESTHOST_PG_SUITE (bookworm, with bookworm-security),
+# the others from $TESTHOST_SUITE, Caddy 2.11.4's own package from $TESTHOST_CADDY_SUITE (forky).
+# They are saved as
 # one OCI layout and served inside the guest by a read-only registry on 127.0.0.1:5000 to which
 # registries.conf sends docker.io. So the plan's own units pull them by their real names, as on a
 # real server, and nothing is preloaded into the service user's storage.
@@ -31,14 +35,15 @@ die() { log "error: $*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap, chroot and mkfs need it): sudo $0"
 
 OUT=$TESTHOST_OUT
-WORK=$TESTHOST_CACHE/work
-DEBS=$TESTHOST_CACHE/debs
+WORK=$TESTHOST_CACHE/$TESTHOST_SUITE/work
+DEBS_ROOT=$TESTHOST_CACHE/debs
 T0=$(date +%s)
 
 stamp() {
   {
-    printf '%s\n' "$TESTHOST_SUITE" "$TESTHOST_USER" "$TESTHOST_IMAGES"
-    (cd "$HERE" && find build-image.sh oci-merge.py images guest -type f -print0 | sort -z | xargs -0 sha256sum)
+    printf '%s\n' "$TESTHOST_SUITE" "$TESTHOST_PG_SUITE" "$TESTHOST_CADDY_SUITE" "$TESTHOST_MIRROR" \
+      "$TESTHOST_SECURITY_MIRROR" "$TESTHOST_USER" "$TESTHOST_IMAGES"
+    (cd "$HERE" && find build-image.sh oci-merge.py images guest -type f ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -d' ' -f1
 }
 want=$(stamp)
@@ -60,11 +65,12 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-mkdir -p "$OUT" "$WORK" "$DEBS"
+mkdir -p "$OUT" "$WORK" "$DEBS_ROOT"
 rm -f "$OUT/.stamp"
 ROOTFS=$WORK/vm-rootfs
-CTROOT=$WORK/ct-rootfs
-PODMAN=(podman --root "$WORK/storage" --runroot "$WORK/podman-run")
+# podman 4.3 refuses a runroot path longer than 50 characters: a short private one in /run.
+RUNROOT=$(mktemp -d /run/testhost-podman.XXXXXX)
+PODMAN=(podman --root "$WORK/storage" --runroot "$RUNROOT")
 
 unmount_all() {
   local m
@@ -75,54 +81,80 @@ unmount_all() {
 cleanup() {
   unmount_all
   if [ -d "$WORK/storage" ]; then "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true; fi
-  rm -rf "$WORK/storage" "$WORK/podman-run"
+  rm -rf "$WORK/storage" "$RUNROOT"
 }
 trap cleanup EXIT
 
-debootstrap_to() {
-  local dir=$1 include=$2
+# The mirror may serve a snapshot whose Release files are past their Valid-Until (forky's is):
+# apt in the images and the VM root must still take them.
+no_valid_until() {
+  mkdir -p "$1/etc/apt/apt.conf.d"
+  echo 'Acquire::Check-Valid-Until "false";' > "$1/etc/apt/apt.conf.d/99-testhost-mirror-snapshot"
+}
+debootstrap_to() {  # SUITE DIR PACKAGES
+  local suite=$1 dir=$2 include=$3 script=/usr/share/debootstrap/scripts/$1
+  # An older debootstrap has no script for a newer suite (bookworm's lacks forky): sid's fits.
+  [ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
   rm -rf "$dir"
-  debootstrap --variant=minbase --cache-dir="$DEBS" --include="$include" \
-    "$TESTHOST_SUITE" "$dir" "$TESTHOST_MIRROR" >"$WORK/debootstrap-$(basename "$dir").log" 2>&1 \
-    || { tail -30 "$WORK/debootstrap-$(basename "$dir").log" >&2; die "debootstrap into $dir failed"; }
+  mkdir -p "$DEBS_ROOT/$suite"
+  debootstrap --variant=minbase --cache-dir="$DEBS_ROOT/$suite" --include="$include" \
+    "$suite" "$dir" "$TESTHOST_MIRROR" "$script" >"$WORK/debootstrap-$(basename "$dir").log" 2>&1 \
+    || { tail -30 "$WORK/debootstrap-$(basename "$dir").log" >&2; die "debootstrap $suite into $dir failed"; }
 }
 
 # ------------------------------------------------------------------ container images
-log "container base: debootstrap $TESTHOST_SUITE minbase"
-debootstrap_to "$CTROOT" curl,ca-certificates
-printf 'deb %s %s main\n' "$TESTHOST_MIRROR" "$TESTHOST_SUITE" > "$CTROOT/etc/apt/sources.list"
-mkdir -p "$CTROOT/etc/dpkg/dpkg.cfg.d"
-printf 'path-exclude=/usr/share/doc/*\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/info/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\n' \
-  > "$CTROOT/etc/dpkg/dpkg.cfg.d/01-testhost-small"
-rm -rf "$CTROOT"/usr/share/doc/* "$CTROOT"/usr/share/man/* "$CTROOT"/usr/share/info/* \
-  "$CTROOT"/var/cache/apt/archives/*.deb "$CTROOT"/var/cache/apt/*.bin "$CTROOT"/var/lib/apt/lists/* "$CTROOT"/var/log/*
-find "$CTROOT/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
-: > "$CTROOT/etc/resolv.conf"
-
 rm -rf "$WORK/ctx" "$WORK/oci" "$WORK/registry"
 mkdir -p "$WORK/ctx" "$WORK/oci"
 cp -a "$HERE/images/." "$WORK/ctx/"
-tar -C "$CTROOT" --numeric-owner -cf "$WORK/ctx/base/rootfs.tar" .
-rm -rf "$CTROOT"
+find "$WORK/ctx" -name __pycache__ -prune -exec rm -rf {} +
 "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
 build() {  # build TAG CONTEXT [--build-arg ...]
   local tag=$1 ctx=$2; shift 2
   "${PODMAN[@]}" build --quiet --isolation chroot --network host --layers=false \
-    --build-arg BASE=localhost/testhost/base:latest "$@" -t "$tag" "$ctx" >"$WORK/build-$(basename "$ctx").log" 2>&1 \
+    "$@" -t "$tag" "$ctx" >"$WORK/build-$(basename "$ctx").log" 2>&1 \
     || { tail -30 "$WORK/build-$(basename "$ctx").log" >&2; die "building $tag failed"; }
 }
-log "container images: base"
-build localhost/testhost/base:latest "$WORK/ctx/base"
+# A trimmed minbase of SUITE as localhost/testhost/base-SUITE (once per suite and build).
+base_image() {
+  local suite=$1 root=$WORK/ct-$1 ctx=$WORK/ctx/base-$1
+  if "${PODMAN[@]}" image exists "localhost/testhost/base-$suite"; then return 0; fi
+  log "container base: debootstrap $suite minbase"
+  debootstrap_to "$suite" "$root" curl,ca-certificates
+  printf 'deb %s %s main\n' "$TESTHOST_MIRROR" "$suite" > "$root/etc/apt/sources.list"
+  # bookworm's PostgreSQL 15.x updates are in its security suite (15.20 there, 15.x in bookworm).
+  if [ "$suite" = bookworm ]; then
+    printf 'deb %s %s-security main\n' "$TESTHOST_SECURITY_MIRROR" "$suite" >> "$root/etc/apt/sources.list"
+  fi
+  no_valid_until "$root"
+  mkdir -p "$root/etc/dpkg/dpkg.cfg.d"
+  printf 'path-exclude=/usr/share/doc/*\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/info/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\n' \
+    > "$root/etc/dpkg/dpkg.cfg.d/01-testhost-small"
+  rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
+    "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/* "$root"/var/log/*
+  find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  : > "$root/etc/resolv.conf"
+  cp -a "$WORK/ctx/base" "$ctx"
+  tar -C "$root" --numeric-owner -cf "$ctx/rootfs.tar" .
+  rm -rf "$root"
+  build "localhost/testhost/base-$suite" "$ctx" --build-arg "SUITE=$suite"
+  rm -rf "$ctx"
+}
 merge=()
 : > "$WORK/images.list"
 for pair in $TESTHOST_IMAGES; do
   fixture=${pair%%=*} name=${pair#*=}
   case $fixture in
-    caddy2) build "$name" "$WORK/ctx/caddy" --build-arg VARIANT=2 ;;
-    postgres|zerotier|ztnet|caddy) build "$name" "$WORK/ctx/$fixture" ;;
+    postgres) suite=$TESTHOST_PG_SUITE ;;
+    caddy|caddy2|zerotier|ztnet) suite=$TESTHOST_SUITE ;;
     *) die "unknown image fixture '$fixture' in TESTHOST_IMAGES" ;;
   esac
-  log "container images: $name ($fixture)"
+  base_image "$suite"
+  args=(--build-arg "BASE=localhost/testhost/base-$suite")
+  ctx=$fixture
+  case $fixture in caddy|caddy2) ctx=caddy; args+=(--build-arg "CADDY_SUITE=$TESTHOST_CADDY_SUITE" --build-arg "MIRROR=$TESTHOST_MIRROR") ;; esac
+  if [ "$fixture" = caddy2 ]; then args+=(--build-arg VARIANT=2); fi
+  build "$name" "$WORK/ctx/$ctx" "${args[@]}"
+  log "container images: $name ($fixture, $suite): $("${PODMAN[@]}" image inspect --format '{{.Size}}' "$name" | numfmt --to=iec)"
   "${PODMAN[@]}" save --quiet --format oci-dir -o "$WORK/oci/$fixture" "$name"
   merge+=("$name=$WORK/oci/$fixture")
   echo "$name" >> "$WORK/images.list"
@@ -136,20 +168,21 @@ log "registry layout: $(du -sh "$WORK/registry" | cut -f1)"
 
 # ------------------------------------------------------------------ VM root file system
 log "VM: debootstrap $TESTHOST_SUITE"
-debootstrap_to "$ROOTFS" systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,openssh-server,sudo,iproute2,curl,ca-certificates,procps,kmod,uidmap,passt,netbase,python3-minimal,libpython3-stdlib
+debootstrap_to "$TESTHOST_SUITE" "$ROOTFS" systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,openssh-server,sudo,iproute2,curl,ca-certificates,procps,kmod,uidmap,passt,netbase,python3-minimal,libpython3-stdlib
 mount -t proc proc "$ROOTFS/proc"
 mount -t sysfs sys "$ROOTFS/sys"
 mount --bind /dev "$ROOTFS/dev"
 mount --bind /dev/pts "$ROOTFS/dev/pts"
+no_valid_until "$ROOTFS"
 printf '#!/bin/sh\nexit 101\n' > "$ROOTFS/usr/sbin/policy-rc.d"
 chmod +x "$ROOTFS/usr/sbin/policy-rc.d"
 in_chroot() { chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
-cp -n "$DEBS"/*.deb "$ROOTFS/var/cache/apt/archives/" 2>/dev/null || true
+cp -n "$DEBS_ROOT/$TESTHOST_SUITE"/*.deb "$ROOTFS/var/cache/apt/archives/" 2>/dev/null || true
 log "VM: kernel, podman (with its recommends), polkitd"
 in_chroot apt-get update -qq
 in_chroot apt-get install -y -qq --no-install-recommends linux-image-amd64 initramfs-tools zstd >/dev/null
 in_chroot apt-get install -y -qq podman polkitd >/dev/null
-cp -n "$ROOTFS"/var/cache/apt/archives/*.deb "$DEBS/" 2>/dev/null || true
+cp -n "$ROOTFS"/var/cache/apt/archives/*.deb "$DEBS_ROOT/$TESTHOST_SUITE/" 2>/dev/null || true
 
 log "VM: configure"
 echo testhost > "$ROOTFS/etc/hostname"

@@ -4,12 +4,22 @@
 
 # Where the built image and its pieces are cached (the image build needs root).
 TESTHOST_CACHE=${TESTHOST_CACHE:-/var/cache/ztnet-testhost}
-# Built artefacts: base.raw, vmlinuz, initrd.img, id_ed25519 (login key), host_ed25519.pub (pinned).
-TESTHOST_OUT=${TESTHOST_OUT:-$TESTHOST_CACHE/out}
-# A running VM: overlay disk, console log, pid file, known_hosts.
-TESTHOST_RUN=${TESTHOST_RUN:-$TESTHOST_CACHE/run}
+# The Debian suite of the VM (its systemd and podman) and of the ZTNet and ZeroTier stand-ins:
+# trixie (Podman 5.4, systemd 257) or forky (Podman 5.8, systemd 262). Each suite has its own
+# build under $TESTHOST_CACHE/$TESTHOST_SUITE, so both can be cached side by side.
 TESTHOST_SUITE=${TESTHOST_SUITE:-trixie}
+# The PostgreSQL image always comes from bookworm (the only suite with 15.x, the default image's
+# major) with its security updates; Caddy's package always from forky (2.11.4, installed into
+# the $TESTHOST_SUITE base: it needs nothing newer).
+TESTHOST_PG_SUITE=${TESTHOST_PG_SUITE:-bookworm}
+TESTHOST_CADDY_SUITE=${TESTHOST_CADDY_SUITE:-forky}
 TESTHOST_MIRROR=${TESTHOST_MIRROR:-http://deb.debian.org/debian}
+TESTHOST_SECURITY_MIRROR=${TESTHOST_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# Built artefacts: base.raw, vmlinuz, initrd.img, id_ed25519 (login key), host_ed25519.pub (pinned).
+TESTHOST_OUT=${TESTHOST_OUT:-$TESTHOST_CACHE/$TESTHOST_SUITE/out}
+# A running VM: overlay disk, console log, pid file, known_hosts. One VM at a time (the ports are
+# fixed), so this is shared by the suites: vm.sh stop stops whichever runs.
+TESTHOST_RUN=${TESTHOST_RUN:-$TESTHOST_CACHE/run}
 # The sudo-capable login (NOPASSWD, key only) the deployment uses.
 TESTHOST_USER=${TESTHOST_USER:-deploy}
 # Who the deployment logs in as (ztnet:sshUser): the sudo user, or root (the same key works for both).

@@ -14,9 +14,11 @@ internal static class PodSteps
     public static RemoteStep Secrets(StepFactory f)
     {
         // A digest of the values (never the values) tells a re-run with the same secrets (any
-        // input change re-runs a step, the SSH connection included) from a rotation.
-        var create = StoreSecrets(ReadSecrets(new Script("podman secrets for the database password and the ZTNet auth secret, from standard input")), restart: false);
-        var update = StoreSecrets(ReadSecrets(new Script("replace the podman secrets when they changed; then restart ZTNet, which reads them")), restart: true);
+        // input change re-runs a step, the SSH connection included) from a rotation. A rotation
+        // restarts nothing here: the database-password step puts the new password into effect
+        // first, then restarts ZTNet.
+        var create = StoreSecrets(ReadSecrets(new Script("podman secrets for the database password and the ZTNet auth secret, from standard input")));
+        var update = StoreSecrets(ReadSecrets(new Script("replace the podman secrets when they changed (the database-password step then puts them into effect)")));
         var delete = new Script("remove the podman secrets")
             .Line($"for s in {ServiceCatalogue.PostgresSecret} {ServiceCatalogue.AuthSecret}; do")
             .Line("  if podman secret inspect \"$s\" >/dev/null 2>&1; then podman secret rm \"$s\" >/dev/null; fi")
@@ -26,22 +28,30 @@ internal static class PodSteps
             dependsOn: ["service-user"], secrets: [PlanSecret.PostgresPassword, PlanSecret.AuthSecret]);
     }
 
-    private static Script StoreSecrets(Script s, bool restart)
-    {
-        s.Line($"digest_file=\"{SecretsDigest}\"")
-         .Line("digest=$(printf '%s\\n%s\\n' \"$pg_password\" \"$auth_secret\" | sha256sum | cut -d' ' -f1)")
-         .Line("if [ -f \"$digest_file\" ] && [ \"$(cat \"$digest_file\")\" = \"$digest\" ] \\")
-         .Line($"  && podman secret inspect {ServiceCatalogue.PostgresSecret} >/dev/null 2>&1 && podman secret inspect {ServiceCatalogue.AuthSecret} >/dev/null 2>&1; then")
-         .Line("  echo \"ztnet-infra: podman secrets unchanged\"")
-         .Line("  exit 0")
-         .Line("fi")
-         .Line($"printf '%s' \"$pg_password\" | podman secret create --replace {ServiceCatalogue.PostgresSecret} - >/dev/null")
-         .Line($"printf '%s' \"$auth_secret\" | podman secret create --replace {ServiceCatalogue.AuthSecret} - >/dev/null")
-         .Line("install -d -m 0700 \"$(dirname \"$digest_file\")\"")
-         .Line("printf '%s\\n' \"$digest\" > \"$digest_file\"");
-        if (restart) s.Line($"systemctl --user try-restart {ServiceCatalogue.Ztnet.Unit}");
-        return s.Line("echo \"ztnet-infra: podman secrets stored\"");
-    }
+    private static Script StoreSecrets(Script s) => s
+        .Line($"digest_file=\"{SecretsDigest}\"")
+        .Line("digest=$(printf '%s\\n%s\\n' \"$pg_password\" \"$auth_secret\" | sha256sum | cut -d' ' -f1)")
+        .Line("if [ -f \"$digest_file\" ] && [ \"$(cat \"$digest_file\")\" = \"$digest\" ] \\")
+        .Line($"  && podman secret inspect {ServiceCatalogue.PostgresSecret} >/dev/null 2>&1 && podman secret inspect {ServiceCatalogue.AuthSecret} >/dev/null 2>&1; then")
+        .Line("  echo \"ztnet-infra: podman secrets unchanged\"")
+        .Line("  exit 0")
+        .Line("fi")
+        // `secret create --replace` of a secret that does not exist fails on Podman 4.7 to 5.0
+        // ("deleting secret : : no secret data with ID": containers/common pkg/secrets/secrets.go
+        // Store deletes the empty ID of the missing secret). So --replace only for one that
+        // exists; a new one is created plainly. The value goes through printf, a builtin, never argv.
+        .Line("store_secret() {")
+        .Line("  if podman secret inspect \"$1\" >/dev/null 2>&1; then")
+        .Line("    printf '%s' \"$2\" | podman secret create --replace \"$1\" - >/dev/null")
+        .Line("  else")
+        .Line("    printf '%s' \"$2\" | podman secret create \"$1\" - >/dev/null")
+        .Line("  fi")
+        .Line("}")
+        .Line($"store_secret {ServiceCatalogue.PostgresSecret} \"$pg_password\"")
+        .Line($"store_secret {ServiceCatalogue.AuthSecret} \"$auth_secret\"")
+        .Line("install -d -m 0700 \"$(dirname \"$digest_file\")\"")
+        .Line("printf '%s\\n' \"$digest\" > \"$digest_file\"")
+        .Line("echo \"ztnet-infra: podman secrets stored\"");
 
     /// <summary>Reads the database password (line 1 of stdin) and refuses one that would break ZTNet's database URL.</summary>
     private static Script ReadPassword(Script s) => s
@@ -63,15 +73,16 @@ internal static class PodSteps
             .Line("systemctl --user enable --now podman.socket");
         var delete = new Script("stop the podman API socket")
             .Line("systemctl --user disable --now podman.socket 2>/dev/null || true");
-        // After the secrets: their update restarts ZTNet, and no two steps change the user manager at once.
-        return f.Make("podman-socket", "Service user's podman.socket", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["service-user", "podman-secrets"]);
+        return f.Make("podman-socket", "Service user's podman.socket", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["service-user"]);
     }
 
-    public static RemoteStep Unit(StepFactory f, UnitFile unit, string stepName, IEnumerable<string> dependsOn, string? containerName)
+    public static RemoteStep Unit(StepFactory f, UnitFile unit, string stepName, IEnumerable<string> dependsOn, string? containerName,
+        Action<Script>? beforeWrite = null)
     {
         var text = unit.Render();
-        var create = new Script($"write {unit.Name}; when its text changed, restart it if it runs (an edit takes effect, nothing else moves)")
-            .Line($"unit_file=\"{UnitDir}/{unit.Name}\"")
+        var create = new Script($"write {unit.Name}; when its text changed, restart it if it runs (an edit takes effect, nothing else moves)");
+        beforeWrite?.Invoke(create);
+        create.Line($"unit_file=\"{UnitDir}/{unit.Name}\"")
             .WriteFile("unit_file", text, "0644")
             .Line("if [ \"$changed\" -eq 1 ]; then")
             .Line("  systemctl --user daemon-reload")
@@ -91,6 +102,40 @@ internal static class PodSteps
         return f.Make(stepName, $"Unit {unit.Name}", StepAccount.ServiceUser, create, delete: delete, dependsOn: dependsOn);
     }
 
+    /// <summary>
+    /// Before the PostgreSQL unit changes: the kept data directory must be of the image's major
+    /// version (PG_MAJOR, set by the official image), and a dump of the database lands in
+    /// DATA/backups before a running container moves to another image.
+    /// </summary>
+    public static void PostgresGuard(Script s, StackSettings st)
+    {
+        var pg = ServiceCatalogue.Postgres.Name;
+        s.Var("image", st.PostgresImage)
+         .Var("pgdata", ServiceCatalogue.DataPath(st, "postgres-data"))
+         .Var("backups", ServiceCatalogue.DataPath(st, ServiceCatalogue.BackupsDirectory))
+         .Var("keep", st.BackupsToKeep.ToString(System.Globalization.CultureInfo.InvariantCulture))
+         .Line("want=$(podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' \"$image\" | sed -n 's/^PG_MAJOR=//p')")
+         // The files belong to the container's postgres user (a subordinate id): read them in the user namespace.
+         .Line("have=$(podman unshare sh -c 'if [ -f \"$1/PG_VERSION\" ]; then cat \"$1/PG_VERSION\"; fi' sh \"$pgdata\")")
+         .Line("if [ -n \"$have\" ] && [ -n \"$want\" ] && [ \"${want%%.*}\" != \"$have\" ]; then")
+         .Line("  echo \"ztnet-infra: $pgdata holds a PostgreSQL $have database but ztnet:postgresImage is PostgreSQL $want: nothing was changed. Set ztnet:postgresImage back to a $have image; to upgrade, restore a dump into a new data directory (see README, 'Backups and PostgreSQL upgrades').\" >&2")
+         .Line("  exit 1")
+         .Line("fi")
+         .Line($"if podman container exists {pg} && [ \"$(podman inspect --format '{{{{.ImageName}}}}' {pg})\" != \"$image\" ]; then")
+         .Line("  install -d -m 0700 \"$backups\"")
+         .Line("  dump=\"$backups/ztnet-$(date -u +%Y%m%dT%H%M%SZ).dump\"")
+         .Line($"  if ! podman exec {pg} pg_dump -U {ServiceCatalogue.DatabaseUser} -d {ServiceCatalogue.DatabaseName} --format=custom > \"$dump.tmp\"; then")
+         .Line("    rm -f \"$dump.tmp\"")
+         .Line("    echo \"ztnet-infra: the backup before the PostgreSQL image change failed: the running database is untouched\" >&2")
+         .Line("    exit 1")
+         .Line("  fi")
+         .Line("  mv \"$dump.tmp\" \"$dump\"")
+         .Line("  echo \"ztnet-infra: database dumped to $dump before the image change\"")
+         .Line("  find \"$backups\" -maxdepth 1 -name 'ztnet-*.dump' -type f -printf '%f\\n' | sort -r | tail -n +$((keep + 1)) \\")
+         .Line("    | while IFS= read -r old; do rm -f -- \"$backups/$old\"; echo \"ztnet-infra: removed the old backup $old\"; done")
+         .Line("fi");
+    }
+
     public static RemoteStep Enable(StepFactory f, IEnumerable<string> unitSteps)
     {
         var units = string.Join(' ', ServiceCatalogue.UnitNames);
@@ -104,20 +149,81 @@ internal static class PodSteps
         return f.Make("enable-units", "Enable and start the pod and containers", StepAccount.ServiceUser, create, delete: delete, dependsOn: unitSteps);
     }
 
+    public const string AppliedSecretsDigest = "$HOME/.config/ztnet-infra/secrets-in-effect.sha256";
+
     public static RemoteStep DatabasePassword(StepFactory f)
     {
-        // PostgreSQL reads POSTGRES_PASSWORD only when it creates its data directory: a kept
-        // directory (a recreated stack) or a rotated password needs ALTER USER.
-        var create = ReadPassword(new Script("make the database accept the current password (kept data, rotation)"))
-            .Line("for _ in $(seq 1 120); do")
-            .Line($"  if podman exec {ServiceCatalogue.Postgres.Name} pg_isready -q -U {ServiceCatalogue.DatabaseUser} >/dev/null 2>&1; then break; fi")
+        var pg = ServiceCatalogue.Postgres.Name;
+        var user = ServiceCatalogue.DatabaseUser;
+        // PostgreSQL reads its password only when it creates its data directory: a kept
+        // directory (a recreated stack) or a rotated password needs ALTER USER. A kept directory
+        // made by the official image's initdb trusts TCP logins from 127.0.0.1 (no -A): those
+        // lines become scram-sha-256. Then ZTNet restarts if the secrets it runs with changed.
+        var create = ReadSecrets(new Script("the database requires the current password over TCP; ZTNet restarts after a rotation"))
+            .Line("ready=0")
+            .Line("for _ in $(seq 1 300); do")
+            .Line($"  if podman exec {pg} pg_isready -q -U {user} >/dev/null 2>&1; then ready=1; break; fi")
             .Line("  sleep 2")
             .Line("done")
-            .Line($"printf \"ALTER USER {ServiceCatalogue.DatabaseUser} WITH PASSWORD '%s';\\n\" \"$pg_password\" \\")
-            .Line($"  | podman exec -i {ServiceCatalogue.Postgres.Name} psql -q -v ON_ERROR_STOP=1 -U {ServiceCatalogue.DatabaseUser} -d postgres >/dev/null")
-            .Line("echo \"ztnet-infra: database password in effect\"");
-        return f.Make("database-password", "Database accepts the current password", StepAccount.ServiceUser, create,
-            dependsOn: ["enable-units"], secrets: [PlanSecret.PostgresPassword]);
+            .Line("if [ \"$ready\" -ne 1 ]; then")
+            .Line($"  echo \"ztnet-infra: PostgreSQL did not become ready within 600 s; see: journalctl --user -u {ServiceCatalogue.Postgres.Unit}\" >&2")
+            .Line("  exit 1")
+            .Line("fi")
+            // As the server's own user, so the rewritten file keeps its owner and mode.
+            .Line($"changed=$(podman exec --user postgres {pg} sh -c '")
+            .Line("  f=\"$PGDATA/pg_hba.conf\"")
+            .Line("  if grep -Eq \"^[[:space:]]*host.*[[:space:]]trust[[:space:]]*\\$\" \"$f\"; then")
+            .Line("    sed -i -E \"/^[[:space:]]*host/ s/[[:space:]]trust[[:space:]]*\\$/ scram-sha-256/\" \"$f\"")
+            .Line("    echo 1")
+            .Line("  fi')")
+            // The statement that carries the password is kept out of the server log, even when it fails.
+            .Line("{")
+            .Line("  printf '%s\\n' 'SET log_statement = none;' 'SET log_min_error_statement = panic;' 'SET log_min_duration_statement = -1;'")
+            .Line($"  printf \"ALTER USER {user} WITH PASSWORD '%s';\\n\" \"$pg_password\"")
+            .Line("  if [ -n \"$changed\" ]; then printf '%s\\n' 'SELECT pg_reload_conf();'; fi")
+            .Line($"}} | podman exec -i {pg} psql -q -X -v ON_ERROR_STOP=1 -U {user} -d postgres >/dev/null")
+            .Line("if [ -n \"$changed\" ]; then echo \"ztnet-infra: TCP logins to PostgreSQL now need the password (trust lines in pg_hba.conf replaced)\"; fi")
+            .Line("echo \"ztnet-infra: database password in effect\"")
+            .Line($"digest_file=\"{AppliedSecretsDigest}\"")
+            .Line("digest=$(printf '%s\\n%s\\n' \"$pg_password\" \"$auth_secret\" | sha256sum | cut -d' ' -f1)")
+            .Line("if [ -f \"$digest_file\" ] && [ \"$(cat \"$digest_file\")\" != \"$digest\" ]; then")
+            .Line($"  systemctl --user try-restart {ServiceCatalogue.Ztnet.Unit}")
+            .Line("  echo \"ztnet-infra: ZTNet restarted with the new secrets\"")
+            .Line("fi")
+            .Line("install -d -m 0700 \"$(dirname \"$digest_file\")\"")
+            .Line("printf '%s\\n' \"$digest\" > \"$digest_file\"");
+        var delete = new Script("forget which secrets ZTNet runs with")
+            .Line($"rm -f \"{AppliedSecretsDigest}\"");
+        return f.Make("database-password", "Database requires the current password; ZTNet restarts after a rotation", StepAccount.ServiceUser, create,
+            delete: delete, dependsOn: ["enable-units"], secrets: [PlanSecret.PostgresPassword, PlanSecret.AuthSecret]);
+    }
+
+    public static RemoteStep Images(StepFactory f, StackSettings st)
+    {
+        // Pulled by a step of their own, before any unit step: a changed image is present before
+        // its container stops, a failed pull fails here with the old container still serving,
+        // and a unit's start timeout never includes a pull.
+        var images = new[] { st.PostgresImage, st.ZerotierImage, st.ZtnetImage, st.CaddyImage };
+        var s = new Script("pull the four images (only those not present yet), before any container uses them")
+            .Line($"images=({string.Join(' ', images.Select(Sh.Quote))})")
+            .Line("for image in \"${images[@]}\"; do")
+            .Line("  if podman image exists \"$image\"; then echo \"ztnet-infra: $image present\"; continue; fi")
+            .Line("  for try in 1 2 3; do")
+            .Line("    if podman pull --quiet \"$image\" >/dev/null; then break; fi")
+            .Line("    if [ \"$try\" -eq 3 ]; then")
+            .Line("      echo \"ztnet-infra: cannot pull $image (3 tries); the running containers are untouched. Check the image name and the host's access to its registry.\" >&2")
+            .Line("      exit 1")
+            .Line("    fi")
+            .Line("    sleep $((try * 10))")
+            .Line("  done")
+            .Line("  echo \"ztnet-infra: pulled $image\"")
+            .Line("done");
+        var delete = new Script("remove the images this stack pulled, where no container uses them any more")
+            .Line($"images=({string.Join(' ', images.Select(Sh.Quote))})")
+            .Line("for image in \"${images[@]}\"; do")
+            .Line("  if podman image exists \"$image\" && podman image rm \"$image\" >/dev/null 2>&1; then echo \"ztnet-infra: removed $image\"; fi")
+            .Line("done");
+        return f.Make("images", "Pull the container images", StepAccount.ServiceUser, s, delete: delete, dependsOn: ["service-user"]);
     }
 
     public static RemoteStep? AutoUpdate(StepFactory f, StackSettings st)
@@ -128,6 +234,7 @@ internal static class PodSteps
             .Line("podman auto-update --dry-run || true");
         var delete = new Script("stop podman auto-update")
             .Line("systemctl --user disable --now podman-auto-update.timer 2>/dev/null || true");
-        return f.Make("auto-update", "podman-auto-update.timer", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["enable-units"]);
+        // After the password step, which may restart ZTNet: no two steps change the user manager at once.
+        return f.Make("auto-update", "podman-auto-update.timer", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["enable-units", "database-password"]);
     }
 }

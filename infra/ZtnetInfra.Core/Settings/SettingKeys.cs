@@ -22,23 +22,26 @@ public sealed record SettingKey(
 /// <summary>The catalogue of every setting a stack can have, in the order the README lists them.</summary>
 public static class SettingKeys
 {
-    public static readonly SettingKey Host = new("host", "(required)", "Address of the server: DNS name or IP address.", "203.0.113.10", Required: true, ConnectionOnly: true);
-    public static readonly SettingKey SshPort = new("sshPort", "22", "SSH port of the server.", "22", ConnectionOnly: true);
-    public static readonly SettingKey SshUser = new("sshUser", "root", "SSH login: root, or a user with passwordless sudo.", "admin", ConnectionOnly: true);
-    public static readonly SettingKey SshHostKey = new("sshHostKey", "(none: not checked, with a warning)", "The server's SSH host key, pinned (a line of /etc/ssh/ssh_host_ed25519_key.pub).", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true);
+    /// <summary>A second host key, to compare against when working out what a host-key change touches.</summary>
+    private const string OtherHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIELcT3+8dEBul1pFZx4zgGXuFoJ7wIfYdbibINNGCPP4";
+
+    public static readonly SettingKey Host = new("host", "(required)", "Address of the server: DNS name or IP address.", "203.0.113.10", Required: true, ConnectionOnly: true, Alternate: "198.51.100.7");
+    public static readonly SettingKey SshPort = new("sshPort", "22", "SSH port of the server.", "22", ConnectionOnly: true, Alternate: "2222");
+    public static readonly SettingKey SshUser = new("sshUser", "root", "SSH login: root, or a user with passwordless sudo.", "admin", ConnectionOnly: true, Alternate: "deploy");
+    public static readonly SettingKey SshHostKey = new("sshHostKey", "(none: not checked, with a warning)", "The server's SSH host key, pinned (a line of /etc/ssh/ssh_host_ed25519_key.pub).", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true, Alternate: OtherHostKey);
     public static readonly SettingKey SshPrivateKey = new("sshPrivateKey", "(none: the SSH agent)", "Private key for the SSH login, set with --secret.", "pulumi config set --secret ztnet:sshPrivateKey < ~/.ssh/id_ed25519", Secret: true, ConnectionOnly: true);
-    public static readonly SettingKey BastionHost = new("bastionHost", "(none)", "Optional jump host the SSH connection goes through.", "bastion.example.org", ConnectionOnly: true);
-    public static readonly SettingKey BastionPort = new("bastionPort", "22", "SSH port of the jump host.", "22", ConnectionOnly: true);
-    public static readonly SettingKey BastionHostKey = new("bastionHostKey", "(none: not checked, with a warning)", "The jump host's SSH host key, pinned.", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true);
-    public static readonly SettingKey BastionUser = new("bastionUser", "(sshUser)", "Login on the jump host.", "jump", ConnectionOnly: true);
+    public static readonly SettingKey BastionHost = new("bastionHost", "(none)", "Optional jump host the SSH connection goes through.", "bastion.example.org", ConnectionOnly: true, Alternate: "jump.example.org");
+    public static readonly SettingKey BastionPort = new("bastionPort", "22", "SSH port of the jump host.", "22", ConnectionOnly: true, Alternate: "2222");
+    public static readonly SettingKey BastionHostKey = new("bastionHostKey", "(none: not checked, with a warning)", "The jump host's SSH host key, pinned.", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvQ4q0tcoYWpgvbUSmJ6Ec1zeNEj8fC3v7L5EGY6fUo", ConnectionOnly: true, Alternate: OtherHostKey);
+    public static readonly SettingKey BastionUser = new("bastionUser", "(sshUser)", "Login on the jump host.", "jump", ConnectionOnly: true, Alternate: "jump2");
     public static readonly SettingKey ServiceUser = new("serviceUser", "ztnet", "Unprivileged user that owns the pod and runs it rootless.", "ztnet", Alternate: "zt-service");
     public static readonly SettingKey DataDir = new("dataDir", "/opt/ztnet-data", "Directory holding the database, ZeroTier identity and Caddy certificates.", "/srv/ztnet");
-    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy.", "ztnet.example.org", Required: true, Alternate: "ztnet2.example.org");
+    public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy; with tlsMode internal also an IPv4 address (LAN).", "ztnet.example.org", Required: true, Alternate: "ztnet2.example.org");
     public static readonly SettingKey TlsMode = new("tlsMode", "acme", "acme: public certificate (domain must resolve here, port 80 or 443 reachable); internal: Caddy's local CA for LAN use.", "internal");
     public static readonly SettingKey HttpPort = new("httpPort", "80", "Host port for HTTP (redirects and ACME challenges).", "80", Alternate: "8080");
     public static readonly SettingKey HttpsPort = new("httpsPort", "443", "Host port for HTTPS.", "443", Alternate: "8443");
     public static readonly SettingKey ZerotierPort = new("zerotierPort", "9993", "Host UDP port for ZeroTier.", "9993", Alternate: "9994");
-    public static readonly SettingKey PostgresImage = new("postgresImage", Defaults.PostgresImage, "PostgreSQL image (keep major version 15: ZTNet's backups use a 15 client).", "docker.io/library/postgres:15.19-alpine", Alternate: "docker.io/library/postgres:15.18-alpine");
+    public static readonly SettingKey PostgresImage = new("postgresImage", Defaults.PostgresImage, "PostgreSQL image: major version 15 (ZTNet ships a 15 client; a data directory of another major is refused), repository named postgres.", "docker.io/library/postgres:15.19-alpine", Alternate: "docker.io/library/postgres:15.18-alpine");
     public static readonly SettingKey ZerotierImage = new("zerotierImage", Defaults.ZerotierImage, "ZeroTier image.", "docker.io/zyclonite/zerotier:1.14.2", Alternate: "docker.io/zyclonite/zerotier:1.14.0");
     public static readonly SettingKey ZtnetImage = new("ztnetImage", Defaults.ZtnetImage, "ZTNet image.", "docker.io/sinamics/ztnet:0.8.2", Alternate: "docker.io/sinamics/ztnet:0.8.1");
     public static readonly SettingKey CaddyImage = new("caddyImage", Defaults.CaddyImage, "Caddy image.", "docker.io/library/caddy:2.11.4-alpine", Alternate: "docker.io/library/caddy:2.10.2-alpine");
@@ -47,6 +50,7 @@ public static class SettingKeys
     public static readonly SettingKey ZerotierJoinNetworks = new("zerotierJoinNetworks", "false", "Let the ZeroTier container join networks (adds /dev/net/tun, NET_ADMIN, SYS_ADMIN); a controller alone needs none.", "true");
     public static readonly SettingKey RetainDataOnDestroy = new("retainDataOnDestroy", "true", "Keep the data directory and the service user on destroy; false purges both.", "false");
     public static readonly SettingKey HealthTimeoutSeconds = new("healthTimeoutSeconds", "300", "How long the final health gate waits for ZTNet through Caddy.", "600");
+    public static readonly SettingKey BackupsToKeep = new("backupsToKeep", "5", "How many database dumps (taken in DATA/backups before each PostgreSQL image change) are kept: 1 to 100.", "10");
     public static readonly SettingKey PostgresPassword = new("postgresPassword", "(generated)", "Database password, set with --secret: letters and digits only, at least 16.", "pulumi config set --secret ztnet:postgresPassword <letters-and-digits>", Secret: true);
     public static readonly SettingKey AuthSecret = new("authSecret", "(generated)", "ZTNet session secret (NEXTAUTH_SECRET), set with --secret: at least 32 characters, one line.", "pulumi config set --secret ztnet:authSecret \"$(openssl rand -base64 48)\"", Secret: true);
 
@@ -55,7 +59,7 @@ public static class SettingKeys
         Host, SshPort, SshUser, SshHostKey, SshPrivateKey, BastionHost, BastionPort, BastionUser, BastionHostKey,
         ServiceUser, DataDir, Domain, TlsMode, HttpPort, HttpsPort, ZerotierPort,
         PostgresImage, ZerotierImage, ZtnetImage, CaddyImage, ZtnetHealthPath,
-        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, HealthTimeoutSeconds,
+        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, HealthTimeoutSeconds, BackupsToKeep,
         PostgresPassword, AuthSecret,
     ];
 

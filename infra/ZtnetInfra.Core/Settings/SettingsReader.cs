@@ -21,7 +21,7 @@ public static class SettingsReader
         foreach (var key in config.Keys.Where(k => k.StartsWith(SettingKey.Namespace + ":", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             if (SettingKeys.Find(key) is null)
-                errors.Add(new SettingError(key, "is not a setting of this program" + Suggest(key), "see the settings table in README.md"));
+                errors.Add(UnknownKey(key));
         }
 
         var host = r.Text(SettingKeys.Host, Validate.HostOrAddress);
@@ -34,12 +34,12 @@ public static class SettingsReader
         var bastionHostKey = r.Text(SettingKeys.BastionHostKey, Validate.SshHostKey);
         var serviceUser = r.Text(SettingKeys.ServiceUser, v => v == "root" ? "must not be root: the pod runs rootless" : Validate.UserName(v));
         var dataDir = r.Text(SettingKeys.DataDir, Validate.DataDirectory);
-        var domain = r.Text(SettingKeys.Domain, Validate.Hostname);
+        var domain = r.Text(SettingKeys.Domain, Validate.Domain);
         var tls = r.Text(SettingKeys.TlsMode, v => v is "acme" or "internal" ? null : "must be acme or internal");
         var httpPort = r.Port(SettingKeys.HttpPort);
         var httpsPort = r.Port(SettingKeys.HttpsPort);
         var ztPort = r.Port(SettingKeys.ZerotierPort);
-        var pgImage = r.Text(SettingKeys.PostgresImage, Validate.Image);
+        var pgImage = r.Text(SettingKeys.PostgresImage, v => Validate.Image(v) ?? Validate.PostgresImage(v));
         var ztImage = r.Text(SettingKeys.ZerotierImage, Validate.Image);
         var ztnetImage = r.Text(SettingKeys.ZtnetImage, Validate.Image);
         var caddyImage = r.Text(SettingKeys.CaddyImage, Validate.Image);
@@ -48,6 +48,7 @@ public static class SettingsReader
         var join = r.Bool(SettingKeys.ZerotierJoinNetworks);
         var retain = r.Bool(SettingKeys.RetainDataOnDestroy);
         var healthTimeout = r.Int(SettingKeys.HealthTimeoutSeconds, 30, 3600);
+        var backupsToKeep = r.Int(SettingKeys.BackupsToKeep, 1, 100);
         var pgPasswordSet = r.SecretSet(SettingKeys.PostgresPassword);
         var authSecretSet = r.SecretSet(SettingKeys.AuthSecret);
         var sshKeySet = r.SecretSet(SettingKeys.SshPrivateKey);
@@ -58,7 +59,10 @@ public static class SettingsReader
         var effectiveTls = tls ?? (config.ContainsKey(SettingKeys.TlsMode.FullKey) ? null : "acme");
         if (effectiveTls == "acme" && domain is not null)
         {
-            if (!domain.Contains('.'))
+            // Public ACME CAs (Let's Encrypt, ZeroSSL: Caddy's defaults) issue certificates for DNS names only.
+            if (Validate.IsIPv4(domain))
+                errors.Add(new SettingError(SettingKeys.Domain.FullKey, $"is an IP address ({domain}), and ACME CAs issue no certificates for IP addresses; for a LAN address set ztnet:tlsMode internal (Caddy's own CA), or use a DNS name", "pulumi config set ztnet:tlsMode internal"));
+            else if (!domain.Contains('.'))
                 errors.Add(new SettingError(SettingKeys.Domain.FullKey, $"must be a public DNS name for an ACME certificate (got \"{domain}\"); for a LAN name set ztnet:tlsMode internal", "ztnet.example.org"));
             if (httpPort is { } p80 && httpsPort is { } p443 && p80 != 80 && p443 != 443)
                 errors.Add(new SettingError(SettingKeys.TlsMode.FullKey, $"acme needs port 80 or 443 published as such for its challenges (httpPort {p80}, httpsPort {p443}); use internal, or publish 80 or 443", "internal"));
@@ -101,6 +105,7 @@ public static class SettingsReader
             ZerotierJoinNetworks = join ?? false,
             RetainDataOnDestroy = retain ?? true,
             HealthTimeoutSeconds = healthTimeout ?? 300,
+            BackupsToKeep = backupsToKeep ?? 5,
             PostgresPasswordSet = pgPasswordSet,
             AuthSecretSet = authSecretSet,
             SshPrivateKeySet = sshKeySet,
@@ -108,13 +113,17 @@ public static class SettingsReader
         return (settings, errors);
     }
 
-    private static string Suggest(string key)
+    /// <summary>A typo: name the nearest real key, and give the commands that fix it as the example.</summary>
+    private static SettingError UnknownKey(string key)
     {
         var name = key[(SettingKey.Namespace.Length + 1)..];
         var best = SettingKeys.All
             .Select(k => (k, d: Distance(name.ToLowerInvariant(), k.Name.ToLowerInvariant())))
             .OrderBy(x => x.d).First();
-        return best.d <= 3 ? $"; did you mean {best.k.FullKey}?" : "";
+        if (best.d > 3)
+            return new SettingError(key, "is not a setting of this program (the settings table in README.md lists them)", $"pulumi config rm {key}");
+        var set = best.k.Secret ? best.k.Example : $"pulumi config set {best.k.FullKey} {best.k.Example}";
+        return new SettingError(key, $"is not a setting of this program; did you mean {best.k.FullKey}?", $"pulumi config rm {key} && {set}");
     }
 
     private static int Distance(string a, string b)

@@ -27,6 +27,7 @@ public sealed record StackSettings
     public bool ZerotierJoinNetworks { get; init; }
     public bool RetainDataOnDestroy { get; init; } = true;
     public int HealthTimeoutSeconds { get; init; } = 300;
+    public int BackupsToKeep { get; init; } = 5;
 
     /// <summary>True when the stack sets ztnet:postgresPassword itself (as a secret); else one is generated.</summary>
     public bool PostgresPasswordSet { get; init; }
@@ -39,6 +40,9 @@ public sealed record StackSettings
 
     /// <summary>The address users open in a browser; ZTNet's NEXTAUTH_URL must be exactly this.</summary>
     public string PublicUrl => HttpsPort == 443 ? $"https://{Domain}" : $"https://{Domain}:{HttpsPort}";
+
+    /// <summary>True when ztnet:domain is an IPv4 address (a LAN stack with Caddy's internal CA).</summary>
+    public bool DomainIsIpAddress => Validate.IsIPv4(Domain);
 
     /// <summary>The lowest port the pod publishes on the host.</summary>
     public int LowestPublishedPort => Math.Min(HttpPort, Math.Min(HttpsPort, ZerotierPort));

@@ -21,6 +21,17 @@ internal static partial class Validate
         return null;
     }
 
+    /// <summary>ztnet:domain: a DNS name, or an IPv4 address (dotted quad) for a LAN stack; whether ACME allows it is checked across settings.</summary>
+    public static string? Domain(string v) =>
+        IsIPv4(v) ? null
+        : IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? "must be a DNS name or an IPv4 address: an IPv6 address is not supported here (URLs would need [brackets])"
+        : Hostname(v);
+
+    /// <summary>Four decimal parts, as Caddy and browsers write an IPv4 host; IPAddress.TryParse alone would take "10.1" or "0x0a000001".</summary>
+    public static bool IsIPv4(string v) =>
+        v.Count(c => c == '.') == 3 && v.All(c => c == '.' || char.IsAsciiDigit(c))
+        && IPAddress.TryParse(v, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork && ip.ToString() == v;
+
     public static string? HostOrAddress(string v)
     {
         if (IPAddress.TryParse(v, out var ip) && (ip.AddressFamily == AddressFamily.InterNetworkV6 ? !v.Contains('%') : v.Count(c => c == '.') == 3))
@@ -44,6 +55,11 @@ internal static partial class Validate
         return null;
     }
 
+    /// <summary>
+    /// Exactly as Pulumi's own Config.GetBoolean reads a value (pulumi/pulumi-dotnet
+    /// sdk/Pulumi/Config.cs, GetBooleanImpl: "true" is true, "false" is false, anything else
+    /// throws ConfigTypeException), so the program and the render command agree with Pulumi.
+    /// </summary>
     public static string? Boolean(string v, out bool value)
     {
         value = false;
@@ -51,7 +67,10 @@ internal static partial class Validate
         {
             case "true": value = true; return null;
             case "false": return null;
-            default: return "must be true or false";
+            default:
+                return v.Trim().ToLowerInvariant() is "true" or "false"
+                    ? "must be true or false in lower case, as Pulumi's Config.GetBoolean reads it"
+                    : "must be true or false";
         }
     }
 
@@ -81,6 +100,27 @@ internal static partial class Validate
         if (!m.Success) return "must be a fully qualified image reference: registry/path:tag or registry/path@sha256:digest, in lower case";
         var last = v[(v.LastIndexOf('/') + 1)..];
         if (!last.Contains(':') && !last.Contains('@')) return "must be pinned: name a tag or a digest";
+        return null;
+    }
+
+    /// <summary>The PostgreSQL major this stack runs: ZTNet's image ships its client, and a data directory is tied to one major.</summary>
+    public const string PostgresMajor = "15";
+
+    /// <summary>A PostgreSQL image: the repository is named postgres, and a tag names major 15 (a digest alone is checked on the host).</summary>
+    public static string? PostgresImage(string v)
+    {
+        var at = v.IndexOf('@');
+        var name = at < 0 ? v : v[..at];
+        var slash = name.LastIndexOf('/');
+        var colon = name.IndexOf(':', slash + 1);
+        var repository = colon < 0 ? name[(slash + 1)..] : name[(slash + 1)..colon];
+        if (repository != "postgres")
+            return "must be a PostgreSQL image: a repository named postgres (the database container runs the official image's entrypoint)";
+        if (colon < 0) return null;
+        var tag = name[(colon + 1)..];
+        var major = new string(tag.TakeWhile(char.IsAsciiDigit).ToArray());
+        if (major != PostgresMajor)
+            return $"must be PostgreSQL {PostgresMajor} (the tag says {(major.Length == 0 ? "no version" : major)}): a data directory cannot move to another major version in place; upgrade with a dump and restore (README, 'Backups and PostgreSQL upgrades')";
         return null;
     }
 

@@ -12,6 +12,9 @@ public static class ServiceCatalogue
     public const string DatabaseName = "ztnet";
     public const string DatabaseUser = "postgres";
 
+    /// <summary>Where podman mounts the database password secret in the PostgreSQL container (type=mount, default target /run/secrets/NAME).</summary>
+    public const string PostgresPasswordFile = "/run/secrets/" + PostgresSecret;
+
     public static readonly ContainerService Postgres = new("postgres", "PostgreSQL for ZTNet");
     public static readonly ContainerService Zerotier = new("zerotier", "ZeroTier controller");
     public static readonly ContainerService Ztnet = new("ztnet", "ZTNet web UI");
@@ -23,7 +26,10 @@ public static class ServiceCatalogue
     public static IReadOnlyList<string> UnitNames { get; } = [PodUnit, .. Containers.Select(c => c.Unit)];
 
     /// <summary>Directories under the data directory, each owned by the service user.</summary>
-    public static IReadOnlyList<string> DataSubdirectories { get; } = ["postgres-data", "zerotier", "caddy_data", "caddy_config"];
+    public static IReadOnlyList<string> DataSubdirectories { get; } = ["postgres-data", "zerotier", "caddy_data", "caddy_config", BackupsDirectory];
+
+    /// <summary>Database dumps taken before a PostgreSQL image change (the last ztnet:backupsToKeep).</summary>
+    public const string BackupsDirectory = "backups";
 
     public static string DataPath(StackSettings s, string sub) => $"{s.DataDir}/{sub}";
 }

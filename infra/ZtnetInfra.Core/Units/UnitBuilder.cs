@@ -32,7 +32,7 @@ public static class UnitBuilder
             // podman auto-update restarts the unit recorded on the pod's infra container.
             .Add("Environment", Concat(Literal("PODMAN_SYSTEMD_UNIT="), Specifier('n')))
             .Add("Restart", "on-failure")
-            .Add("TimeoutStopSec", "70")
+            .Add("TimeoutStopSec", Seconds(PostgresStopSeconds + 60))
             .AddExec("ExecStartPre", new ExecCommand("", Podman, "pod", "create")
                 .Then(Concat(Literal("--infra-conmon-pidfile="), PodPidFile))
                 .Then(Concat(Literal("--pod-id-file="), PodIdFile))
@@ -43,7 +43,7 @@ public static class UnitBuilder
                 .Then("--publish", $"{s.HttpsPort}:443/tcp")
                 .Then("--publish", $"{s.ZerotierPort}:9993/udp"))
             .AddExec("ExecStart", new ExecCommand("", Podman, "pod", "start", Concat(Literal("--pod-id-file="), PodIdFile)))
-            .AddExec("ExecStop", new ExecCommand("", Podman, "pod", "stop", "--ignore", "--time", "10", Concat(Literal("--pod-id-file="), PodIdFile)))
+            .AddExec("ExecStop", new ExecCommand("", Podman, "pod", "stop", "--ignore", "--time", Seconds(PostgresStopSeconds), Concat(Literal("--pod-id-file="), PodIdFile)))
             .AddExec("ExecStopPost", new ExecCommand("", Podman, "pod", "rm", "--ignore", "--force", Concat(Literal("--pod-id-file="), PodIdFile)))
             .Add("PIDFile", PodPidFile)
             .Add("Type", "forking");
@@ -58,10 +58,22 @@ public static class UnitBuilder
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "postgres-data")}:/var/lib/postgresql/data")
             .Then("--env", $"POSTGRES_USER={ServiceCatalogue.DatabaseUser}")
             .Then("--env", $"POSTGRES_DB={ServiceCatalogue.DatabaseName}")
-            .Then("--secret", $"{ServiceCatalogue.PostgresSecret},type=env,target=POSTGRES_PASSWORD")
-            .Then("--health-cmd", $"pg_isready -U {ServiceCatalogue.DatabaseUser} -d {ServiceCatalogue.DatabaseName}")
-            .Then(HealthOptions("30s", "10s"));
-        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "postgres-data")], after: []);
+            // The official image's initdb runs without -A: pg_hba.conf would trust every TCP login
+            // from 127.0.0.1, which is every container of the pod (docker-library/postgres
+            // docker-entrypoint.sh). New data directories get SCRAM for TCP instead; the
+            // database-password step brings kept ones to the same rule.
+            .Then("--env", "POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256")
+            // A mounted file, not an environment variable: before Podman 5.3 `podman inspect`
+            // shows type=env secret values (containers/podman #23788, fixed by #23959).
+            .Then("--secret", $"{ServiceCatalogue.PostgresSecret},type=mount")
+            .Then("--env", $"POSTGRES_PASSWORD_FILE={ServiceCatalogue.PostgresPasswordFile}")
+            // Over TCP: the entrypoint's first-start server listens on the socket only, so this
+            // does not pass while initdb runs.
+            .Then("--health-cmd", $"pg_isready -q -h 127.0.0.1 -U {ServiceCatalogue.DatabaseUser} -d {ServiceCatalogue.DatabaseName}")
+            // Never killed on a failed check: a kill during the first initdb leaves a data
+            // directory without its databases, and PostgreSQL exits by itself when it fails.
+            .Then(HealthOptions(onFailure: "none"));
+        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "postgres-data")], after: [], stopSeconds: PostgresStopSeconds);
     }
 
     public static UnitFile Zerotier(StackSettings s)
@@ -70,14 +82,15 @@ public static class UnitBuilder
         var run = RunCommand(s, c)
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "zerotier")}:/var/lib/zerotier-one")
             .Then("--env", "ZT_OVERRIDE_LOCAL_CONF=true")
-            .Then("--env", "ZT_PRIMARY_PORT=9993")
-            .Then("--env", "ZT_ALLOW_MANAGEMENT_FROM=127.0.0.1");
+            .Then("--env", "ZT_PRIMARY_PORT=9993");
+        // No ZT_ALLOW_MANAGEMENT_FROM: loopback (every container of the pod) may always manage,
+        // and an address without /bits would mean every address (ZeroTierOne node/InetAddress.cpp).
         if (s.ZerotierJoinNetworks)
         {
             // Joining networks needs a TUN device and these capabilities; a controller alone needs neither.
             run.Then("--device", "/dev/net/tun").Then("--cap-add", "NET_ADMIN").Then("--cap-add", "SYS_ADMIN");
         }
-        run.Then("--health-cmd", "zerotier-cli info").Then(HealthOptions("30s", "10s"));
+        run.Then("--health-cmd", "zerotier-cli info").Then(HealthOptions(onFailure: "kill"));
         return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "zerotier")], after: []);
     }
 
@@ -101,8 +114,7 @@ public static class UnitBuilder
             .Then("--secret", $"{ServiceCatalogue.PostgresSecret},type=env,target=POSTGRES_PASSWORD")
             .Then("--secret", $"{ServiceCatalogue.AuthSecret},type=env,target=NEXTAUTH_SECRET")
             .Then("--health-cmd", $"curl -fsS -o /dev/null http://127.0.0.1:3000{s.ZtnetHealthPath}")
-            .Then(HealthOptions("30s", "10s"))
-            .Then("--health-start-period", "120s");
+            .Then(HealthOptions(onFailure: "kill"));
         return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "zerotier")], after: [ServiceCatalogue.Postgres, ServiceCatalogue.Zerotier]);
     }
 
@@ -112,9 +124,12 @@ public static class UnitBuilder
         var run = RunCommand(s, c)
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "caddy_data")}:/data")
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "caddy_config")}:/config")
-            // `caddy reverse-proxy` runs without the admin API: probe the HTTP listener instead.
-            .Then("--health-cmd", "curl -sS -o /dev/null http://127.0.0.1:80/")
-            .Then(HealthOptions("30s", "10s"));
+            // `caddy reverse-proxy` runs without the admin API: probe the HTTP listener instead,
+            // with busybox wget, which every alpine tag has (curl only from 2.11, caddy-docker
+            // #435). A host Caddy does not serve gets an empty 200 rather than the redirect to
+            // HTTPS, which wget would follow to the public name.
+            .Then("--health-cmd", "wget -q -O /dev/null --header 'Host: health.invalid' http://127.0.0.1:80/")
+            .Then(HealthOptions(onFailure: "kill"));
         run.Then(s.CaddyImage);
         var proxy = new List<UnitValue> { "caddy", "reverse-proxy", "--from", $"https://{s.Domain}", "--to", "127.0.0.1:3000" };
         if (s.TlsMode == TlsMode.Internal) proxy.Add("--internal-certs");
@@ -122,8 +137,20 @@ public static class UnitBuilder
         return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "caddy_data"), ServiceCatalogue.DataPath(s, "caddy_config")], after: [ServiceCatalogue.Ztnet], imageAdded: true);
     }
 
-    private static UnitValue[] HealthOptions(string interval, string timeout) =>
-        ["--health-interval", interval, "--health-timeout", timeout, "--health-retries", "3", "--health-on-failure", "kill"];
+    /// <summary>Seconds PostgreSQL gets to finish a fast shutdown (the image warns that 10 s may be too short).</summary>
+    public const int PostgresStopSeconds = 90;
+
+    /// <summary>Seconds the other containers get to stop.</summary>
+    public const int StopSeconds = 20;
+
+    /// <summary>
+    /// Health checks that hold on a slow host (a small server pulling images, or emulation):
+    /// a check may take 60 s, failures count only after a 10-minute start period, and a
+    /// container is killed (then restarted by systemd) only after 5 failures in a row, at least
+    /// 5 minutes of not answering.
+    /// </summary>
+    private static UnitValue[] HealthOptions(string onFailure) =>
+        ["--health-interval", "60s", "--health-timeout", "60s", "--health-retries", "5", "--health-start-period", "600s", "--health-on-failure", onFailure];
 
     /// <summary>The parts of `podman run` every container shares.</summary>
     private static ExecCommand RunCommand(StackSettings s, ContainerService c)
@@ -139,7 +166,7 @@ public static class UnitBuilder
     }
 
     private static UnitFile ContainerUnit(StackSettings s, ContainerService c, ExecCommand run, IReadOnlyList<string> mounts,
-        IReadOnlyList<ContainerService> after, bool imageAdded = false)
+        IReadOnlyList<ContainerService> after, bool imageAdded = false, int stopSeconds = StopSeconds)
     {
         if (!imageAdded) run.Then(Image(s, c));
         var u = new UnitFile(c.Unit);
@@ -158,11 +185,12 @@ public static class UnitBuilder
             .Add("Environment", Concat(Literal("PODMAN_SYSTEMD_UNIT="), Specifier('n')))
             .Add("Restart", "on-failure")
             .Add("RestartSec", "5")
-            .Add("TimeoutStartSec", "300")
-            .Add("TimeoutStopSec", "70")
+            // The images step pulls before any unit starts, so this covers a start, not a pull.
+            .Add("TimeoutStartSec", "600")
+            .Add("TimeoutStopSec", Seconds(stopSeconds + 30))
             .AddExec("ExecStart", run)
-            .AddExec("ExecStop", new ExecCommand("", Podman, "stop", "--ignore", "--time", "10", Concat(Literal("--cidfile="), CidFile)))
-            .AddExec("ExecStopPost", new ExecCommand("", Podman, "rm", "--force", "--ignore", "--time", "10", Concat(Literal("--cidfile="), CidFile)))
+            .AddExec("ExecStop", new ExecCommand("", Podman, "stop", "--ignore", "--time", Seconds(stopSeconds), Concat(Literal("--cidfile="), CidFile)))
+            .AddExec("ExecStopPost", new ExecCommand("", Podman, "rm", "--force", "--ignore", "--time", Seconds(stopSeconds), Concat(Literal("--cidfile="), CidFile)))
             .Add("Type", "notify")
             .Add("NotifyAccess", "all")
             .Add("SyslogIdentifier", Specifier('N'));
@@ -178,6 +206,8 @@ public static class UnitBuilder
         "caddy" => s.CaddyImage,
         _ => throw new ArgumentOutOfRangeException(nameof(c)),
     };
+
+    private static string Seconds(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Install(UnitFile u) => u.Section("Install").Add("WantedBy", "default.target");
 }

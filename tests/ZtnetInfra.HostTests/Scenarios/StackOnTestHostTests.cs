@@ -15,7 +15,7 @@ namespace ZtnetInfra.HostTests.Scenarios;
 /// </summary>
 [Trait("Category", "TestHost")]
 [TestCaseOrderer(ScenarioOrderer.Name, ScenarioOrderer.Assembly)]
-public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper output) : IClassFixture<TestHostFixture>
+public sealed partial class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper output) : IClassFixture<TestHostFixture>
 {
     private static readonly TimeSpan Minutes5 = TimeSpan.FromMinutes(5);
     private static readonly string UnitList = string.Join(' ', ServiceCatalogue.UnitNames);
@@ -140,7 +140,7 @@ public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper
         var planBefore = host.Stack.Plan;
         host.Stack.Set(SettingKeys.CaddyImage, TestHostFixture.SecondCaddyImage);
         var expected = BlastRadius.Between(planBefore, host.Stack.Plan);
-        Assert.Equal(["health-gate", "unit-caddy"], expected);
+        Assert.Equal(["health-gate", "images", "unit-caddy"], expected);
 
         var watch = Stopwatch.StartNew();
         IReadOnlyList<CommandRecord> run;
@@ -157,6 +157,8 @@ public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper
 
         Assert.Equal(expected, run.Select(r => r.Step).Order(StringComparer.Ordinal));
         Assert.Equal(ScriptKind.Create, run.Single(r => r.Step == "unit-caddy").Kind);
+        // The new image is pulled before the old container stops.
+        Assert.True(run.ToList().FindIndex(r => r.Step == "images") < run.ToList().FindIndex(r => r.Step == "unit-caddy"));
         var after = host.Containers();
         foreach (var name in new[] { "postgres", "zerotier", "ztnet" })
             Assert.Equal(before[name], after[name]);
@@ -165,7 +167,7 @@ public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper
         Assert.NotEqual(TimeSpan.MaxValue, outage);
     }
 
-    [Fact, Scenario(7)]
+    [Fact, Scenario(20)]
     public async Task After_a_reboot_the_whole_stack_comes_back_by_itself()
     {
         host.EnsureApplied();
@@ -183,7 +185,7 @@ public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper
         Assert.Equal(commands, host.Stack.Executor.Records.Count);
     }
 
-    [Fact, Scenario(8)]
+    [Fact, Scenario(30)]
     public async Task Destroy_removes_units_pod_and_secrets_but_keeps_the_data_that_a_new_stack_reuses()
     {
         host.EnsureApplied();
@@ -211,6 +213,9 @@ public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper
         Assert.Equal("", left.Trim());
         host.Guest.RootOk($"test -s {s.DataDir}/postgres-data/PG_VERSION && test -s {s.DataDir}/zerotier/authtoken.secret && test -s {s.DataDir}/caddy_data/caddy/pki/authorities/local/root.crt");
 
+        // Kept data made the old way: the official image's initdb (no -A) trusted TCP from 127.0.0.1.
+        host.Guest.RootOk($"f={s.DataDir}/postgres-data/pg_hba.conf; sed -i -E '/^[[:space:]]*host/ s/scram-sha-256[[:space:]]*$/trust/' \"$f\"; grep -q trust \"$f\"");
+
         var next = host.NewStack();
         Assert.NotEqual(host.Stack.Secrets[PlanSecret.PostgresPassword], next.Secrets[PlanSecret.PostgresPassword]);
         host.Replace(next);
@@ -220,6 +225,8 @@ public sealed class StackOnTestHostTests(TestHostFixture host, ITestOutputHelper
         Assert.Equal(next.Plan.Steps.Select(x => x.Name).Order(StringComparer.Ordinal), run.Select(r => r.Step).Order(StringComparer.Ordinal));
         var note = host.Guest.AsServiceUserOk("podman exec postgres psql -tA -U postgres -d ztnet -c 'SELECT note FROM testhost_kept'");
         Assert.Equal("written before destroy", note.Trim());
+        var none = host.Guest.AsServiceUser(NoPasswordLogin);
+        Assert.True(none.ExitCode != 0, "a TCP login without the password still works on the kept data: " + none.Stdout);
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
     }
 

@@ -31,11 +31,7 @@ public sealed class TestStack : IDisposable
             ["ztnet:healthTimeoutSeconds"] = ConfigValue.Plain("600"),
         };
         Settings = SettingsReader.Read(_config);
-        Secrets = new Dictionary<PlanSecret, string>
-        {
-            [PlanSecret.PostgresPassword] = Generate(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),
-            [PlanSecret.AuthSecret] = Generate(48, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"),
-        };
+        RotateSecrets();
         _ssh = new OpenSshRunner(SshTarget.From(Settings, env.PrivateKeyPath));
         // The engine's default parallelism unless ZTNET_TESTHOST_PARALLEL says otherwise (1: one step at a time).
         var parallel = int.TryParse(Environment.GetEnvironmentVariable("ZTNET_TESTHOST_PARALLEL"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 0
@@ -45,7 +41,20 @@ public sealed class TestStack : IDisposable
 
     public StackSettings Settings { get; private set; }
 
-    public IReadOnlyDictionary<PlanSecret, string> Secrets { get; }
+    public IReadOnlyDictionary<PlanSecret, string> Secrets => _secrets;
+
+    private readonly Dictionary<PlanSecret, string> _secrets = [];
+
+    /// <summary>New values for both secrets, as `pulumi config set --secret` of new ones (or new Pulumi.Random keepers) gives.</summary>
+    public void RotateSecrets()
+    {
+        _secrets[PlanSecret.PostgresPassword] = Generate(32, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+        _secrets[PlanSecret.AuthSecret] = Generate(48, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_");
+    }
+
+    /// <summary>The plan this stack would have with one setting changed (the stack itself stays as it is).</summary>
+    public DeploymentPlan PlanWith(SettingKey key, string value) =>
+        Planner.Build(SettingsReader.Read(new Dictionary<string, ConfigValue>(_config) { [key.FullKey] = ConfigValue.Plain(value) }));
 
     public PlanExecutor Executor { get; }
 
@@ -61,6 +70,13 @@ public sealed class TestStack : IDisposable
     public IReadOnlyList<CommandRecord> Apply() => Executor.Apply(Plan, Secrets);
 
     public IReadOnlyList<CommandRecord> Destroy() => Executor.Destroy();
+
+    /// <summary>Runs one step's script of <paramref name="plan"/> over this stack's connection, outside the executor's state.</summary>
+    public SshResult RunStep(DeploymentPlan plan, string step, TimeSpan timeout)
+    {
+        var s = plan.Step(step);
+        return _ssh.Run(s.Create.Command, DeploymentPlan.ComposeStdin(s, Secrets), timeout);
+    }
 
     private static string Generate(int length, string alphabet) => RandomNumberGenerator.GetString(alphabet, length);
 

@@ -1,87 +1,119 @@
 #!/usr/bin/python3
-"""TEST FIXTURE, not ZTNet: stands in for docker.io/sinamics/ztnet on the test host.
+"""TEST FIXTURE, not ZTNet: stands in for docker.io/sinamics/ztnet:0.8.2 on the test host.
 
-It keeps the part of ZTNet's contract the deployment must satisfy:
-- listens on $HOSTNAME:$PORT, like Next.js (so HOSTNAME must be 0.0.0.0 in a pod);
-- GET /api/auth/ok answers 200 {"ok":true} only when, right now,
-  * it can log in to PostgreSQL over TCP at $POSTGRES_HOST:$POSTGRES_PORT as $POSTGRES_USER
-    with $POSTGRES_PASSWORD (delivered from the podman secret) to $POSTGRES_DB,
-  * $NEXTAUTH_SECRET has at least 32 characters and $NEXTAUTH_URL is set,
-  * it can read /var/lib/zerotier-one/authtoken.secret and $ZT_ADDR/status answers 200 with
-    that token in X-ZT1-Auth;
-  otherwise 503 with the failed checks (never a secret value);
-- exits at once on SIGTERM/SIGINT (it runs as PID 1 without an init).
-Secrets stay in the environment: the psql child gets the password as PGPASSWORD, never as an argument.
+What it keeps, and where each behaviour comes from (sinamics/ztnet v0.8.2):
+- start-up as init-db.sh: DATABASE_URL is built as
+  postgresql://$POSTGRES_USER:$POSTGRES_PASSWORD@$POSTGRES_HOST:$POSTGRES_PORT/$POSTGRES_DB?schema=public
+  WITHOUT percent-encoding; then it loops, once a second, on
+  `PGPASSWORD=$POSTGRES_PASSWORD psql -h $POSTGRES_HOST -U $POSTGRES_USER -c '\\q'` until that
+  login works (exactly those options: psql's defaults pick port 5432 and the database named like
+  the user); then `prisma migrate deploy`, which here connects with what the URL parses to (a
+  password with '@', '/', '?', '#' or ':' breaks the URL as it breaks Prisma's) and creates its
+  tables in schema public of $POSTGRES_DB when missing (so the role needs CREATE there: on
+  PostgreSQL 15 only the database owner or a superuser has it); a failed migration ends the
+  container with exit 1, as `set -e` does upstream;
+- the server binds $HOSTNAME:$PORT (Next.js standalone server.js; defaults 0.0.0.0 and 3000);
+- the ZeroTier token is read ONCE at server start (src/utils/ztApi.ts, module scope): ZT_SECRET,
+  else the file ZT_SECRET_FILE, else /var/lib/zerotier-one/authtoken.secret, not trimmed; a
+  failed read logs "an error occurred while reading the ZT_SECRET" and the server runs on without
+  it (upstream then fails every controller call until restarted);
+- GET /api/auth/ok answers 200 {"ok":true} statically: better-auth's "ok" endpoint touches
+  neither the database nor ZeroTier (src/pages/api/auth/[...all].ts hands /api/auth/* to it);
+- no unauthenticated endpoint of ZTNet shows its own view of the controller: its controller calls
+  are tRPC procedures behind a session, and /api/v1/* needs an x-ztnet-auth API token
+  (src/pages/api/v1/stats/index.ts and the others). So this stand-in has none either: the token it
+  read is used for nothing a test can reach;
+- exits at once on SIGTERM/SIGINT (it runs as PID 1 without an init). The image has curl.
+Stricter than upstream: refuses to start with an empty NEXTAUTH_SECRET (better-auth needs a
+secret; upstream fails later and less clearly). The seed and the web UI are not modelled.
 """
 import json
 import os
 import signal
 import subprocess
 import sys
-import urllib.request
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
 
-TOKEN_FILE = "/var/lib/zerotier-one/authtoken.secret"
-
-
-def stop(_signum, _frame):
-    os._exit(0)
-
-
-def env(name):
-    return os.environ.get(name, "")
-
-
-def check_database():
-    child = {k: v for k, v in os.environ.items() if not k.startswith("NEXTAUTH_")}
-    child.update(PGHOST=env("POSTGRES_HOST"), PGPORT=env("POSTGRES_PORT"), PGUSER=env("POSTGRES_USER"),
-                 PGPASSWORD=env("POSTGRES_PASSWORD"), PGDATABASE=env("POSTGRES_DB"), PGCONNECT_TIMEOUT="5")
-    if not child["PGPASSWORD"]:
-        return "POSTGRES_PASSWORD is empty"
-    r = subprocess.run(["psql", "-X", "-w", "-q", "-t", "-A", "-c", "SELECT 1"], env=child,
-                       capture_output=True, text=True, timeout=15, check=False)
-    if r.returncode != 0 or r.stdout.strip() != "1":
-        return "cannot log in to PostgreSQL: " + (r.stderr.strip().splitlines() or ["no output"])[-1]
-    return None
+# Tables of the first migration, enough for "created when missing" (not ZTNet's schema).
+MIGRATION = """
+CREATE TABLE IF NOT EXISTS public."_prisma_migrations" (
+  id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL,
+  finished_at timestamptz, applied_steps_count integer NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS public."User" (id text PRIMARY KEY, email text UNIQUE, role text);
+INSERT INTO public."_prisma_migrations" (id, migration_name, finished_at, applied_steps_count)
+  VALUES ('00000000-0000-0000-0000-000000000001', '0_testhost_standin', now(), 1)
+  ON CONFLICT (id) DO NOTHING;
+"""
 
 
-def check_zerotier():
+def log(msg):
+    print(f"ztnet-standin: {msg}", file=sys.stderr, flush=True)
+
+
+def env(name, default=""):
+    return os.environ.get(name) or default
+
+
+def psql(args, pg, stdin=None):
+    child = {k: v for k, v in os.environ.items() if not k.startswith(("NEXTAUTH_", "ZT_SECRET"))}
+    child.update(pg)
+    return subprocess.run(["psql", *args], env=child, input=stdin, capture_output=True, text=True, check=False)
+
+
+def wait_for_postgres():
+    while True:
+        r = psql(["-h", env("POSTGRES_HOST"), "-U", env("POSTGRES_USER"), "-c", r"\q"],
+                 {"PGPASSWORD": env("POSTGRES_PASSWORD")})
+        if r.returncode == 0:
+            return
+        sys.stderr.write(r.stderr)
+        log("Postgres is unavailable - sleeping")
+        time.sleep(1)
+
+
+def migrate():
+    url = (f"postgresql://{env('POSTGRES_USER')}:{env('POSTGRES_PASSWORD')}@{env('POSTGRES_HOST')}:"
+           f"{env('POSTGRES_PORT')}/{env('POSTGRES_DB')}?schema=public")
     try:
-        with open(TOKEN_FILE, encoding="ascii") as f:
-            token = f.read().strip()
+        u = urlsplit(url)
+        pg = {"PGHOST": u.hostname or "", "PGPORT": str(u.port or 5432), "PGUSER": unquote(u.username or ""),
+              "PGPASSWORD": unquote(u.password or ""), "PGDATABASE": unquote(u.path.lstrip("/"))}
+        if not pg["PGHOST"] or "/" in pg["PGDATABASE"]:
+            raise ValueError("no host or a bad database name")
+    except ValueError as e:
+        log(f"Error: P1013: The provided database string is invalid ({e}); the password is part of an unencoded URL")
+        sys.exit(1)
+    log("Applying migrations to the database...")
+    r = psql(["-X", "-q", "-v", "ON_ERROR_STOP=1"], pg, MIGRATION)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        log("migrate deploy failed")
+        sys.exit(1)
+    log("Migrations applied successfully!")
+
+
+def read_zt_secret():
+    if os.environ.get("ZT_SECRET"):
+        return os.environ["ZT_SECRET"]
+    try:
+        with open(env("ZT_SECRET_FILE", "/var/lib/zerotier-one/authtoken.secret"), encoding="utf-8") as f:
+            return f.read()
     except OSError as e:
-        return f"cannot read {TOKEN_FILE}: {e.strerror}"
-    try:
-        req = urllib.request.Request(env("ZT_ADDR").rstrip("/") + "/status", headers={"X-ZT1-Auth": token})
-        with urllib.request.urlopen(req, timeout=5) as r:
-            if r.status != 200:
-                return f"ZT_ADDR/status answered {r.status}"
-    except Exception as e:  # noqa: BLE001
-        return f"ZT_ADDR/status failed: {e}"
-    return None
-
-
-def problems():
-    found = []
-    if len(env("NEXTAUTH_SECRET")) < 32:
-        found.append("NEXTAUTH_SECRET is shorter than 32 characters")
-    if not env("NEXTAUTH_URL").startswith("https://"):
-        found.append("NEXTAUTH_URL is not an https URL")
-    for check in (check_database, check_zerotier):
-        p = check()
-        if p:
-            found.append(p)
-    return found
+        log("an error occurred while reading the ZT_SECRET")
+        log(repr(e))
+        return None
 
 
 class App(BaseHTTPRequestHandler):
     server_version = "ztnet-standin"
 
     def log_message(self, fmt, *args):
-        sys.stderr.write("ztnet-standin: " + (fmt % args) + "\n")
+        log(fmt % args)
 
     def reply(self, code, body, kind="application/json"):
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
         self.send_response(code)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
@@ -91,11 +123,7 @@ class App(BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?", 1)[0]
         if path == "/api/auth/ok":
-            found = problems()
-            if found:
-                self.reply(503, {"ok": False, "problems": found})
-            else:
-                self.reply(200, {"ok": True})
+            self.reply(200, {"ok": True})
         elif path == "/":
             self.reply(200, b"<!doctype html><title>ZTNet stand-in</title><p>ztnet-infra test fixture</p>\n",
                        "text/html; charset=utf-8")
@@ -104,13 +132,21 @@ class App(BaseHTTPRequestHandler):
 
 
 def main():
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    host, port = env("HOSTNAME"), int(env("PORT") or "3000")
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    if not env("NEXTAUTH_SECRET"):
+        log("NEXTAUTH_SECRET is empty: better-auth needs a secret (stand-in refuses to start)")
+        sys.exit(1)
+    wait_for_postgres()
+    migrate()
+    global ZT_SECRET
+    ZT_SECRET = read_zt_secret()
+    host, port = env("HOSTNAME", "0.0.0.0"), int(env("PORT", "3000"))
     server = ThreadingHTTPServer((host, port), App)
-    print(f"ztnet-standin: listening on {host}:{port} (test fixture)", flush=True)
+    log(f"listening on {host}:{port} (test fixture)")
     server.serve_forever()
 
 
+ZT_SECRET = None
 if __name__ == "__main__":
     main()

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Settings;
+using ZtnetInfra.Core.Units;
+using ZtnetInfra.HostTests.Executor;
+
+namespace ZtnetInfra.HostTests.Scenarios;
+
+/// <summary>
+/// What the real images would do to a deployment, shown on the VM with stand-ins that keep their
+/// contracts: the database enforces its password, image changes are safe, a rotation is checked,
+/// and the health gate sees a broken controller. Between the Caddy change (6) and the reboot (20).
+/// </summary>
+public sealed partial class StackOnTestHostTests
+{
+    private static readonly TimeSpan GateTimeout = TimeSpan.FromMinutes(15);
+
+    /// <summary>A TCP login from inside the pod (the containers share one network namespace) without a password.</summary>
+    private const string NoPasswordLogin = "podman exec postgres psql -X -w -h 127.0.0.1 -U postgres -d ztnet -Atc 'SELECT 1'";
+
+    [Fact, Scenario(9)]
+    public void The_database_refuses_a_TCP_login_without_the_password_from_inside_the_pod()
+    {
+        host.EnsureApplied();
+
+        var none = host.Guest.AsServiceUser(NoPasswordLogin);
+        Assert.NotEqual(0, none.ExitCode);
+        Assert.Matches("no password supplied|password authentication failed", none.Stderr);
+        var pg = host.Guest.AsServiceUserOk("podman exec --user postgres postgres sh -c 'grep -E \"^[[:space:]]*host\" \"$PGDATA/pg_hba.conf\"'");
+        Assert.DoesNotContain("trust", pg);
+    }
+
+    [Fact, Scenario(10)]
+    public async Task A_pull_of_a_missing_tag_fails_the_images_step_and_the_old_Caddy_still_answers()
+    {
+        host.EnsureApplied();
+        var before = host.Containers();
+        var current = host.Stack.Settings.CaddyImage;
+        host.Stack.Set(SettingKeys.CaddyImage, "docker.io/library/caddy:0.0.0-missing");
+        try
+        {
+            var e = Assert.Throws<StepFailedException>(() => host.Stack.Apply());
+            Assert.Equal("images", e.Record.Step);
+            Assert.Contains("cannot pull docker.io/library/caddy:0.0.0-missing", e.Record.Result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain(host.Stack.Executor.Records, r => r.Step == "unit-caddy" && r.Command.Contains("0.0.0-missing", StringComparison.Ordinal));
+            Assert.Equal(before["caddy"], host.Containers()["caddy"]);
+            Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
+        }
+        finally
+        {
+            host.Stack.Set(SettingKeys.CaddyImage, current);
+        }
+        // The failed update left the stored state as it was: back at the old value, nothing runs.
+        Assert.Empty(host.Stack.Apply());
+    }
+
+    [Fact, Scenario(11)]
+    public async Task A_secret_rotation_runs_the_gate_and_ZTNet_answers_afterwards()
+    {
+        host.EnsureApplied();
+        var before = host.Containers();
+        host.Stack.RotateSecrets();
+
+        var run = host.Stack.Apply();
+
+        var steps = run.Select(r => r.Step).ToList();
+        output.WriteLine("rotation ran: " + string.Join(", ", steps));
+        Assert.Equal(["database-password", "health-gate", "podman-secrets"], steps.Order(StringComparer.Ordinal));
+        Assert.True(steps.IndexOf("database-password") < steps.IndexOf("health-gate"));
+        Assert.Contains("ZTNet restarted with the new secrets", run.Single(r => r.Step == "database-password").Result.Stdout, StringComparison.Ordinal);
+        var after = host.Containers();
+        Assert.NotEqual(before["ztnet"], after["ztnet"]);
+        Assert.Equal(before["postgres"], after["postgres"]);
+        Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
+    }
+
+    [Fact, Scenario(12)]
+    public void The_gate_fails_naming_the_controller_when_ZeroTier_is_stopped()
+    {
+        host.EnsureApplied();
+        var gate = host.Stack.PlanWith(SettingKeys.HealthTimeoutSeconds, "60");
+        host.Guest.UserSystemctl($"stop {ServiceCatalogue.Zerotier.Unit}");
+        try
+        {
+            var r = host.Stack.RunStep(gate, "health-gate", GateTimeout);
+            output.WriteLine(r.Stderr);
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("failed check: the ZeroTier controller does not answer", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"{ServiceCatalogue.Zerotier.Unit}: inactive", r.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            host.Guest.UserSystemctl($"start {ServiceCatalogue.Zerotier.Unit}");
+        }
+        var again = host.Stack.RunStep(host.Stack.Plan, "health-gate", GateTimeout);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+    }
+
+    [Fact, Scenario(13)]
+    public void The_gate_fails_when_ZTNet_started_before_ZeroTier_wrote_its_token()
+    {
+        host.EnsureApplied();
+        var s = host.Stack.Settings;
+        var gate = host.Stack.PlanWith(SettingKeys.HealthTimeoutSeconds, "60");
+        // ZTNet reads the token once, at start (sinamics/ztnet src/utils/ztApi.ts): start it while
+        // ZeroTier is down and its token gone, then let ZeroTier write a new one.
+        host.Guest.UserSystemctl($"stop {ServiceCatalogue.Zerotier.Unit}");
+        host.Guest.RootOk($"rm -f {ServiceCatalogue.DataPath(s, "zerotier")}/authtoken.secret");
+        host.Guest.UserSystemctl($"restart --job-mode=ignore-requirements {ServiceCatalogue.Ztnet.Unit}");
+        Thread.Sleep(TimeSpan.FromSeconds(2));
+        host.Guest.UserSystemctl($"start {ServiceCatalogue.Zerotier.Unit}");
+
+        var r = host.Stack.RunStep(gate, "health-gate", GateTimeout);
+        output.WriteLine(r.Stderr);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("ZTNet started before ZeroTier wrote its current token", r.Stderr, StringComparison.Ordinal);
+
+        // The way out the message names: restart ZTNet.
+        host.Guest.UserSystemctl($"restart {ServiceCatalogue.Ztnet.Unit}");
+        var again = host.Stack.RunStep(host.Stack.Plan, "health-gate", GateTimeout);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+    }
+}
