@@ -8,15 +8,21 @@ namespace ZtnetInfra;
 /// Reads the stack's <c>ztnet:*</c> config once into the core's <see cref="ConfigValue"/> form.
 /// </summary>
 /// <remarks>
-/// Pulumi's <see cref="Config"/> can neither list keys nor tell whether a key was stored
-/// encrypted, and the core needs both: it reports unknown <c>ztnet:</c> keys (typos) and secrets
-/// written in plain text. The .NET language host hands the stack config to the program in two
-/// environment variables, the same ones <c>Deployment</c> parses at start-up:
-/// <c>PULUMI_CONFIG</c> (a JSON object "namespace:key" → value, secrets already decrypted) and
-/// <c>PULUMI_CONFIG_SECRET_KEYS</c> (a JSON array of the keys stored with <c>secure:</c>).
-/// The key names and secret flags come from there; plain values are read with
-/// <see cref="Config.Get"/>; a secret key becomes <see cref="ConfigValue.Secure"/> (set, value
-/// unseen by the core), and its value is only ever taken as a secret output.
+/// Every value is read through Pulumi's <see cref="Config"/>, so the program runs the same under
+/// the pulumi CLI's .NET language host and as an Automation API inline program (which hands the
+/// config to the SDK directly: no environment variable is set there). The API can neither list
+/// keys nor tell whether a key was stored encrypted, and the core wants both (it reports unknown
+/// <c>ztnet:</c> keys with "did you mean", and secrets written in plain text). So:
+/// <list type="bullet">
+/// <item>every key the stack knows (<see cref="SettingKeys.All"/>) is asked for by name;</item>
+/// <item>under the language host, which also puts the config into <c>PULUMI_CONFIG</c> (a JSON
+/// object "namespace:key" → value) and <c>PULUMI_CONFIG_SECRET_KEYS</c> (the keys stored with
+/// <c>secure:</c>; "[]" when none: pulumi/pulumi-dotnet pulumi-language-dotnet/main.go,
+/// constructConfigSecretKeys), the key names and secret flags come from there, so typos and
+/// plain-text secrets are reported; only names and flags are taken from it, never a value;</item>
+/// <item>without them (inline), a secret setting counts as encrypted (its value is only ever read
+/// as a secret output) and an unknown key cannot be seen: the API has no way to list keys.</item>
+/// </list>
 /// </remarks>
 public static class StackConfig
 {
@@ -26,18 +32,23 @@ public static class StackConfig
     public static IReadOnlyDictionary<string, ConfigValue> Read(Config config)
     {
         var prefix = SettingKey.Namespace + ":";
-        var secretKeys = SecretKeys();
+        var listed = LanguageHostKeyNames();
+        var secretKeys = LanguageHostSecretKeys();
         var result = new Dictionary<string, ConfigValue>(StringComparer.Ordinal);
-        foreach (var key in KeyNames().Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+        var names = SettingKeys.All.Select(k => k.FullKey)
+            .Concat(listed.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+            .Distinct(StringComparer.Ordinal);
+        foreach (var key in names)
         {
-            result[key] = secretKeys.Contains(key)
-                ? ConfigValue.Secure()
-                : ConfigValue.Plain(config.Get(key[prefix.Length..]) ?? "");
+            var value = config.Get(key[prefix.Length..]);
+            if (value is null) continue;
+            var secure = secretKeys?.Contains(key) ?? SettingKeys.Find(key)?.Secret ?? false;
+            result[key] = secure ? ConfigValue.Secure() : ConfigValue.Plain(value);
         }
         return result;
     }
 
-    private static IEnumerable<string> KeyNames()
+    private static IReadOnlyList<string> LanguageHostKeyNames()
     {
         var json = Environment.GetEnvironmentVariable(ConfigVariable);
         if (string.IsNullOrEmpty(json)) return [];
@@ -45,10 +56,11 @@ public static class StackConfig
         return doc.RootElement.EnumerateObject().Select(p => CleanKey(p.Name)).ToList();
     }
 
-    private static HashSet<string> SecretKeys()
+    /// <summary>Null when no language host said which keys are encrypted.</summary>
+    private static HashSet<string>? LanguageHostSecretKeys()
     {
         var json = Environment.GetEnvironmentVariable(SecretKeysVariable);
-        if (string.IsNullOrEmpty(json)) return [];
+        if (string.IsNullOrEmpty(json)) return null;
         using var doc = JsonDocument.Parse(json);
         return doc.RootElement.EnumerateArray().Select(e => CleanKey(e.GetString() ?? "")).ToHashSet(StringComparer.Ordinal);
     }

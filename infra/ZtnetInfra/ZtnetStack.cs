@@ -120,9 +120,10 @@ public sealed class ZtnetStack : ComponentResource
             if (!step.ReplaceOn.IsEmpty)
             {
                 // Identity, not content: another service user means the old one's units are undone first.
-                commandArgs.Triggers = step.ReplaceOn.Cast<object>().ToArray();
+                commandArgs.Triggers = Triggers(plan, steps, step);
                 opts.DeleteBeforeReplace = true;
             }
+            if (step.RetainOnDelete) opts.RetainOnDelete = true;
             if (step.Update is not null) commandArgs.Update = step.Update.Command;
             if (step.Delete is not null) commandArgs.Delete = step.Delete.Command;
             if (!step.SecretStdin.IsEmpty)
@@ -146,6 +147,29 @@ public sealed class ZtnetStack : ComponentResource
             ["serviceUser"] = ServiceUser,
             ["unitNames"] = UnitNames,
         });
+    }
+
+    /// <summary>
+    /// The step's identity values. Those it shares with the steps it takes its identity from
+    /// (<see cref="RemoteStep.IdentityFrom"/>) are taken from their Triggers output rather than
+    /// written again: a property dependency. With delete-before-replace the engine deletes first
+    /// only the dependents whose input properties depend on the replaced resource and whose diff
+    /// then replaces (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+    /// calculateDependentReplacements; `triggers` is replaceOnChanges in pulumi-command
+    /// provider/pkg/provider/common/inputs.go); a DependsOn edge only orders. The output holds the
+    /// same text as the literal would, so a stack deployed before sees no change and nothing is
+    /// replaced by the upgrade; it changes only when that step is replaced.
+    /// </summary>
+    private static InputList<object> Triggers(DeploymentPlan plan, IReadOnlyDictionary<string, Remote.Command> steps, RemoteStep step)
+    {
+        var fromSources = step.IdentityFrom.SelectMany(source => plan.Step(source).ReplaceOn).ToHashSet(StringComparer.Ordinal);
+        if (!fromSources.IsSubsetOf(step.ReplaceOn))
+            throw new InvalidOperationException($"plan step {step.Name} takes identity values it does not have from {string.Join(", ", step.IdentityFrom)}");
+        var own = step.ReplaceOn.Where(v => !fromSources.Contains(v)).Cast<object>().ToImmutableArray();
+        if (step.IdentityFrom.IsEmpty) return own;
+        var outputs = step.IdentityFrom.Select(source => (steps.GetValueOrDefault(source)
+            ?? throw new InvalidOperationException($"plan step {step.Name} takes the identity of {source}, which does not come before it")).Triggers).ToArray();
+        return Output.All(outputs).Apply(values => own.AddRange(values.SelectMany(v => v)));
     }
 
     private static string ComposeStdin(RemoteStep step, IReadOnlyDictionary<PlanSecret, string> secrets)

@@ -130,15 +130,38 @@ public class PlanTests
         Assert.Equal("", DeploymentPlan.ComposeStdin(plan.Step("unit-caddy"), secrets));
     }
 
-    private static bool DependsTransitively(DeploymentPlan plan, string from, string on)
+    [Theory]
+    [MemberData(nameof(Stacks.VariedNames), MemberType = typeof(Stacks))]
+    public void Steps_that_change_the_user_manager_or_the_packages_never_run_at_the_same_time(string stack)
     {
-        var todo = new Stack<string>(plan.Step(from).DependsOn);
+        // The engine runs every two steps that do not depend on each other at once (pulumi up's
+        // default --parallel). Reloads, enables and restarts of one user manager, and apt, are kept
+        // in one order: each pair is ordered through dependsOn or a property dependency.
+        var plan = Stacks.Plan(Stacks.Varied[stack]);
+        var manager = new System.Text.RegularExpressions.Regex(@"systemctl --user (daemon-reload|enable|disable|start|stop|restart|try-restart|reset-failed)");
+        var touching = plan.Steps.Where(st => st.Scripts.Any(x => manager.IsMatch(x.Body))).Select(st => st.Name).ToList();
+        var apt = plan.Steps.Where(st => st.Scripts.Any(x => x.Body.Contains("apt-get", StringComparison.Ordinal))).Select(st => st.Name).ToList();
+        Assert.Contains("database-password", touching);
+        Assert.Contains("unit-caddy", touching);
+        Assert.Equal(["host-packages"], apt);
+        foreach (var group in new[] { touching, apt })
+        foreach (var a in group)
+        foreach (var b in group.Where(b => string.CompareOrdinal(a, b) < 0))
+            Assert.True(Ordered(plan, a, b) || Ordered(plan, b, a), $"{a} and {b} may run at the same time");
+    }
+
+    private static bool Ordered(DeploymentPlan plan, string from, string on) => DependsTransitively(plan, from, on, withProperties: true);
+
+    private static bool DependsTransitively(DeploymentPlan plan, string from, string on, bool withProperties = false)
+    {
+        IEnumerable<string> Edges(string n) => withProperties ? plan.Step(n).DependsOn.Concat(plan.Step(n).IdentityFrom) : plan.Step(n).DependsOn;
+        var todo = new Stack<string>(Edges(from));
         var seen = new HashSet<string>();
         while (todo.Count > 0)
         {
             var n = todo.Pop();
             if (n == on) return true;
-            if (seen.Add(n)) foreach (var d in plan.Step(n).DependsOn) todo.Push(d);
+            if (seen.Add(n)) foreach (var d in Edges(n)) todo.Push(d);
         }
         return false;
     }
@@ -159,5 +182,30 @@ public class ReplacementTests
         var moved = Stacks.Plan(Stacks.With(("serviceUser", "zt-service")));
         Assert.Equal(["serviceUser=zt-service"], moved.Step("unit-caddy").ReplaceOn.ToArray());
         Assert.Empty(moved.Step("data-dirs").ReplaceOn);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stacks.VariedNames), MemberType = typeof(Stacks))]
+    public void Every_step_undone_inside_the_user_manager_takes_the_service_users_identity_as_an_input(string stack)
+    {
+        // Pulumi deletes a dependent before a delete-before-replace only through an input property
+        // (pulumi/pulumi pkg/resource/deploy/step_generator.go, calculateDependentReplacements):
+        // without it, the old service-user step (linger off, or the account purged) is undone first.
+        var plan = Stacks.Plan(Stacks.Varied[stack]);
+        var seen = new HashSet<string>();
+        foreach (var step in plan.Steps)
+        {
+            Assert.Equal(step.RunsAs == StepAccount.ServiceUser ? ["service-user"] : [], step.IdentityFrom.ToArray());
+            Assert.All(step.IdentityFrom, d =>
+            {
+                Assert.True(seen.Contains(d), $"{step.Name} takes {d}'s identity, which is not before it");
+                Assert.False(plan.Step(d).ReplaceOn.IsEmpty, $"{d} has no identity to take");
+                // The program takes these values from that step's output instead of writing them.
+                Assert.Subset(step.ReplaceOn.ToHashSet(), plan.Step(d).ReplaceOn.ToHashSet());
+            });
+            seen.Add(step.Name);
+        }
+        Assert.Contains(plan.Steps, s => s.Name == "enable-units" && s.Delete is not null && s.IdentityFrom.Contains("service-user"));
+        Assert.All(plan.Steps, s => Assert.False(s.RetainOnDelete));
     }
 }

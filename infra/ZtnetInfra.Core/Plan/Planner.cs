@@ -22,14 +22,20 @@ public static class Planner
         steps.Add(PodSteps.PodmanSocket(f));
         steps.Add(PodSteps.Images(f, s));
 
+        // The engine runs every step it can at once. Steps that reload or restart units of the one
+        // user manager (daemon-reload, enable --now, try-restart) are kept one after the other: the
+        // socket before the pod, then one unit at a time.
         var units = UnitBuilder.All(s);
-        var podStep = PodSteps.Unit(f, units[0], "unit-ztnet-pod", ports is null ? ["service-user"] : ["service-user", ports.Name], containerName: null);
+        var podDeps = new List<string> { "service-user", "podman-socket" };
+        if (ports is not null) podDeps.Add(ports.Name);
+        var podStep = PodSteps.Unit(f, units[0], "unit-ztnet-pod", podDeps, containerName: null);
         steps.Add(podStep);
         var unitSteps = new List<string> { podStep.Name };
         foreach (var (c, unit) in ServiceCatalogue.Containers.Zip(units.Skip(1)))
         {
             var deps = new List<string> { podStep.Name, "data-dirs", "images" };
             if (UsesSecrets(unit)) deps.Add("podman-secrets");
+            if (unitSteps.Count > 1) deps.Add(unitSteps[^1]);
             var step = PodSteps.Unit(f, unit, $"unit-{c.Name}", deps, c.Name,
                 c == ServiceCatalogue.Postgres ? script => PodSteps.PostgresGuard(script, s) : null);
             steps.Add(step);

@@ -234,6 +234,7 @@ internal static class PodSteps
             .Line("podman auto-update --dry-run || true");
         var delete = new Script("stop podman auto-update")
             .Line("systemctl --user disable --now podman-auto-update.timer 2>/dev/null || true");
-        return f.Make("auto-update", "podman-auto-update.timer", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["enable-units"]);
+        // After the password step, which may restart ZTNet: no two steps change the user manager at once.
+        return f.Make("auto-update", "podman-auto-update.timer", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["enable-units", "database-password"]);
     }
 }

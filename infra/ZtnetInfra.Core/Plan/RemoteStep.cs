@@ -60,6 +60,22 @@ public sealed record RemoteStep
     /// </summary>
     public ImmutableArray<string> ReplaceOn { get; init; } = [];
 
+    /// <summary>
+    /// Steps whose identity (their <see cref="ReplaceOn"/> values, as an output) this step takes
+    /// into its own identity: an input property dependency, not just an order. When one of them
+    /// is replaced, Pulumi deletes this step first (with its stored Delete), then the replaced
+    /// step, and creates this step again afterwards; a <see cref="DependsOn"/> edge alone would
+    /// let the replaced step be undone first. Each step named here comes before this one, and its
+    /// <see cref="ReplaceOn"/> values are also this step's (the program takes them from its output).
+    /// </summary>
+    public ImmutableArray<string> IdentityFrom { get; init; } = [];
+
+    /// <summary>
+    /// When true, removing the step from the stack (or destroying it) runs nothing on the host:
+    /// Pulumi drops it from the state (resource option RetainOnDelete).
+    /// </summary>
+    public bool RetainOnDelete { get; init; }
+
     /// <summary>True when a failing command's output may hold something worth hiding: the adapter logs nothing.</summary>
     public bool Quiet => !SecretStdin.IsEmpty;
 

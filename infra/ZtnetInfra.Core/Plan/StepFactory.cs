@@ -7,6 +7,8 @@ namespace ZtnetInfra.Core.Plan;
 /// <summary>Assembles a <see cref="RemoteStep"/> from script bodies, wrapping each in the launcher.</summary>
 internal sealed class StepFactory(StackSettings settings)
 {
+    public const string ServiceUserStep = "service-user";
+
     public RemoteStep Make(string name, string title, StepAccount account, Script create, Script? update = null, Script? delete = null,
         IEnumerable<string>? dependsOn = null, IEnumerable<PlanSecret>? secrets = null) => new()
     {
@@ -19,7 +21,10 @@ internal sealed class StepFactory(StackSettings settings)
         DependsOn = [.. dependsOn ?? []],
         SecretStdin = [.. secrets ?? []],
         // Steps that act for the service user belong to that user: another user means undo, then redo.
-        ReplaceOn = account == StepAccount.ServiceUser || name == "service-user" ? [$"serviceUser={settings.ServiceUser}"] : [],
+        ReplaceOn = account == StepAccount.ServiceUser || name == ServiceUserStep ? [$"serviceUser={settings.ServiceUser}"] : [],
+        // Their Deletes run inside the old user's manager: they must be undone while it still runs,
+        // so each takes the service-user step's identity as an input, not only an order.
+        IdentityFrom = account == StepAccount.ServiceUser ? [ServiceUserStep] : [],
     };
 
     private StepScript Wrap(string name, ScriptKind kind, StepAccount account, Script script) =>

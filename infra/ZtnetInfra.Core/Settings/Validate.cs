@@ -130,7 +130,38 @@ internal static partial class Validate
     public static string? SshHostKey(string v)
     {
         if (v.Length > 16384) return "must be at most 16384 characters";
-        return HostKeyRegex().IsMatch(v) ? null : "must be one public host key line: key type, a space and the base64 key (as in /etc/ssh/ssh_host_ed25519_key.pub), without a host name in front";
+        if (!HostKeyRegex().IsMatch(v)) return "must be one public host key line: key type, a space and the base64 key (as in /etc/ssh/ssh_host_ed25519_key.pub), without a host name in front";
+        return HostKeyBlob(v);
+    }
+
+    public const string RsaHostKeyType = "ssh-rsa";
+
+    /// <summary>
+    /// What the provider does with the line: pulumi-command v1.2.1
+    /// (provider/pkg/provider/remote/connection.go) parses it with ssh.ParseAuthorizedKey, which
+    /// fails on a blob that does not decode or whose inner type is not the declared one (every
+    /// step would then fail during `up` while `preview` passes), and offers only that key's
+    /// algorithm (HostKeyAlgorithms = [key.Type()]).
+    /// </summary>
+    private static string? HostKeyBlob(string v)
+    {
+        var parts = v.Split(' ');
+        var (declared, base64) = (parts[0], parts[1]);
+        if (declared == RsaHostKeyType)
+            return "is an ssh-rsa key: with it the SSH provider offers only the SHA-1 ssh-rsa signature, which OpenSSH 8.8 and later refuse by default, "
+                + "so every step would fail to connect. Pin the host's ed25519 or ECDSA key instead: the line of /etc/ssh/ssh_host_ed25519_key.pub "
+                + "(or ssh_host_ecdsa_key.pub) on the server";
+        var blob = new byte[base64.Length];
+        if (!Convert.TryFromBase64String(base64, blob, out var length))
+            return "the key after the type is not valid base64: copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub from the server";
+        // The blob starts with its own type: a uint32 length (big-endian) and that many bytes.
+        var inner = length >= 4 ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(blob) : -1;
+        var innerType = inner >= 1 && inner <= length - 4 ? Encoding.ASCII.GetString(blob, 4, inner) : null;
+        if (innerType is null)
+            return "the base64 key is not an SSH public key (it does not start with its key type): copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub from the server";
+        if (innerType != declared)
+            return $"the line says {declared} but the key itself is {Show(innerType)}: keep the type and the key of one line of /etc/ssh/ssh_host_*_key.pub together";
+        return null;
     }
 
     /// <summary>A value as it may be shown back to the user: short, one line, control characters escaped.</summary>

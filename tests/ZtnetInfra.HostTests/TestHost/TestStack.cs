@@ -33,7 +33,10 @@ public sealed class TestStack : IDisposable
         Settings = SettingsReader.Read(_config);
         RotateSecrets();
         _ssh = new OpenSshRunner(SshTarget.From(Settings, env.PrivateKeyPath));
-        Executor = new PlanExecutor(_ssh, new ExecutorState(), log);
+        // The engine's default parallelism unless ZTNET_TESTHOST_PARALLEL says otherwise (1: one step at a time).
+        var parallel = int.TryParse(Environment.GetEnvironmentVariable("ZTNET_TESTHOST_PARALLEL"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 0
+            ? p : ExecutorOptions.DefaultParallel;
+        Executor = new PlanExecutor(_ssh, new ExecutorState(), log, new ExecutorOptions { Parallel = parallel });
     }
 
     public StackSettings Settings { get; private set; }

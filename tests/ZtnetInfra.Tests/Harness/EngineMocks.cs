@@ -30,6 +30,10 @@ public static class EngineMocks
                 {
                     state["stdout"] = "";
                     state["stderr"] = "";
+                    // The provider echoes triggers as an output; the echo is tagged with the resource's
+                    // name so that a test can tell a value taken from this output from a copied literal.
+                    if (a.Inputs.TryGetValue("triggers", out var triggers))
+                        state["triggers"] = ((IEnumerable<object>)triggers).Append(OutputTag(a.Name!)).ToImmutableArray();
                 }
                 return ($"{a.Name}-id", (object)state.ToImmutableDictionary());
             });
@@ -39,6 +43,9 @@ public static class EngineMocks
             .Returns(Task.CompletedTask);
         return mocks;
     }
+
+    /// <summary>The element the mocked command provider adds to a resource's triggers output.</summary>
+    public static string OutputTag(string resourceName) => $"output-of:{resourceName}";
 
     /// <summary>What the mocked random provider "generates" for a resource: distinctive, letters and digits, stable.</summary>
     public static string Generated(string resourceName, int length)

@@ -36,6 +36,30 @@ public sealed class RecordingProgram : ZtnetProgram
     }
 }
 
+/// <summary>
+/// The program as an Automation API inline program sees its config: the SDK holds it (the inline
+/// runner hands it over directly), and no PULUMI_CONFIG / PULUMI_CONFIG_SECRET_KEYS is set. The
+/// mock deployment has parsed both variables into the SDK's config before the stack is built;
+/// they are removed here, before the program's constructor reads anything.
+/// </summary>
+public sealed class ApiOnlyProgram : ZtnetProgram
+{
+    public ApiOnlyProgram() : base(HideLanguageHostVariables())
+    {
+    }
+
+    /// <summary>True when the last construction found the variables set (the SDK had them) and removed them.</summary>
+    public static bool HidVariables { get; private set; }
+
+    private static StackOptions HideLanguageHostVariables()
+    {
+        HidVariables = Environment.GetEnvironmentVariable(StackConfig.ConfigVariable) is { Length: > 2 };
+        Environment.SetEnvironmentVariable(StackConfig.ConfigVariable, null);
+        Environment.SetEnvironmentVariable(StackConfig.SecretKeysVariable, null);
+        return new StackOptions();
+    }
+}
+
 /// <summary>One run of the program under the mock engine (IsPreview = false: outputs are known).</summary>
 public sealed class ProgramRun
 {
@@ -60,17 +84,23 @@ public sealed class ProgramRun
 
     public ResourceTransformationArgs BuiltCommand(string name) => Built.Single(b => b.Resource is Pulumi.Command.Remote.Command && b.Resource.GetResourceName() == name);
 
-    public static async Task<ProgramRun> RunAsync(TestConfig config)
+    public static Task<ProgramRun> RunAsync(TestConfig config) => RunAsync<RecordingProgram>(config);
+
+    public static async Task<ProgramRun> RunAsync<TProgram>(TestConfig config) where TProgram : ZtnetProgram, new()
     {
         var registered = new List<MockResourceArgs>();
         var mocks = EngineMocks.Create(registered);
         var (resources, log) = await WithEnvironment(config, () =>
-            Deployment.TestAsync<RecordingProgram>(mocks.Object, new TestOptions { IsPreview = false, ProjectName = "ztnet-infra", StackName = "dev" }));
+            Deployment.TestAsync<TProgram>(mocks.Object, new TestOptions { IsPreview = false, ProjectName = "ztnet-infra", StackName = "dev" }));
         return new ProgramRun { Resources = resources, Registered = registered, Built = RecordingProgram.Drain(), Log = log };
     }
 
     /// <summary>Runs the program expecting it to fail; returns the failure and what had reached the engine.</summary>
-    public static async Task<(Exception Error, IReadOnlyList<MockResourceArgs> Registered, string Log)> FailAsync(TestConfig config)
+    public static Task<(Exception Error, IReadOnlyList<MockResourceArgs> Registered, string Log)> FailAsync(TestConfig config) =>
+        FailAsync<RecordingProgram>(config);
+
+    public static async Task<(Exception Error, IReadOnlyList<MockResourceArgs> Registered, string Log)> FailAsync<TProgram>(TestConfig config)
+        where TProgram : ZtnetProgram, new()
     {
         var registered = new List<MockResourceArgs>();
         var mocks = EngineMocks.Create(registered);
@@ -79,7 +109,7 @@ public sealed class ProgramRun
         {
             try
             {
-                await Deployment.TestAsync<RecordingProgram>(mocks.Object, new TestOptions { IsPreview = false, ProjectName = "ztnet-infra", StackName = "dev" });
+                await Deployment.TestAsync<TProgram>(mocks.Object, new TestOptions { IsPreview = false, ProjectName = "ztnet-infra", StackName = "dev" });
             }
             catch (Exception e)
             {
