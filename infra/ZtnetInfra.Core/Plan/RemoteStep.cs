@@ -60,6 +60,14 @@ public sealed record RemoteStep
     /// </summary>
     public ImmutableArray<string> ReplaceOn { get; init; } = [];
 
+    /// <summary>
+    /// True for a step that holds data the stack keeps (ztnet:retainDataOnDestroy): Pulumi's
+    /// RetainOnDelete, so destroy, or a replacement, drops it from the state and runs nothing on the
+    /// host (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply: `s.old.RetainOnDelete` is a
+    /// no-op delete). The option is stored with the resource: a change takes effect with `pulumi up`.
+    /// </summary>
+    public bool RetainOnDelete { get; init; }
+
     /// <summary>True when a failing command's output may hold something worth hiding: the adapter logs nothing.</summary>
     public bool Quiet => !SecretStdin.IsEmpty;
 

@@ -8,7 +8,7 @@ namespace ZtnetInfra.Core.Plan;
 internal sealed class StepFactory(StackSettings settings)
 {
     public RemoteStep Make(string name, string title, StepAccount account, Script create, Script? update = null, Script? delete = null,
-        IEnumerable<string>? dependsOn = null, IEnumerable<PlanSecret>? secrets = null) => new()
+        IEnumerable<string>? dependsOn = null, IEnumerable<PlanSecret>? secrets = null, bool retainOnDelete = false) => new()
     {
         Name = name,
         Title = title,
@@ -18,8 +18,9 @@ internal sealed class StepFactory(StackSettings settings)
         Delete = delete is null ? null : Wrap(name, ScriptKind.Delete, account, delete),
         DependsOn = [.. dependsOn ?? []],
         SecretStdin = [.. secrets ?? []],
+        RetainOnDelete = retainOnDelete,
         // Steps that act for the service user belong to that user: another user means undo, then redo.
-        ReplaceOn = account == StepAccount.ServiceUser || name == "service-user" ? [$"serviceUser={settings.ServiceUser}"] : [],
+        ReplaceOn = account == StepAccount.ServiceUser || name is AccountSteps.AccountStep or AccountSteps.LingerStep ? [$"serviceUser={settings.ServiceUser}"] : [],
     };
 
     private StepScript Wrap(string name, ScriptKind kind, StepAccount account, Script script) =>
