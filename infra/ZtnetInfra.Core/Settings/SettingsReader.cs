@@ -69,7 +69,8 @@ public static class SettingsReader
         var login = Effective(config, SettingKeys.SshUser, sshUser, "root");
         if (svc is not null && svc == login)
             errors.Add(new SettingError(SettingKeys.ServiceUser.FullKey, $"must differ from ztnet:sshUser (both are {svc}): the stack owns the service account, and a purge deletes it; set another name", "zt-service"));
-        var jump = bastionHost is null ? null : Effective(config, SettingKeys.BastionUser, bastionUser, login);
+        // Without ztnet:bastionUser the jump login is ztnet:sshUser, checked above.
+        var jump = bastionHost is null ? null : bastionUser;
         if (svc is not null && jump is not null && svc == jump)
             errors.Add(new SettingError(SettingKeys.ServiceUser.FullKey, $"must differ from ztnet:bastionUser, the jump host's login (both are {svc}): the stack owns the service account, and a purge deletes it; set another name", "zt-service"));
         if (bastionHost is null)
