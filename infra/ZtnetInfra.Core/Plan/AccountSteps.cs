@@ -21,12 +21,11 @@ internal static class AccountSteps
                 for d in "$state" "$records"; do
                   if [ -L "$d" ]; then refuse "$d is a symbolic link: the stack keeps its records in a real directory owned by root; remove the link"; fi
                 done
-                install -d -m 0755 -o root -g root "$state" "$records"
                 uid_min=$(awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs 2>/dev/null || true)
                 uid_min=${uid_min:-1000}
                 if uid=$(id -u "$user" 2>/dev/null); then
                   if [ ! -f "$record" ] || [ -L "$record" ]; then
-                    refuse "ztnet:serviceUser: the account $user already exists and this stack did not create it (no record $record); the stack never takes over or deletes an account it did not make. Fix: set a new name (pulumi config set ztnet:serviceUser zt-service); or, only if $user is the service account of an earlier ZtnetInfra deployment here, adopt it on the host: printf 'origin=adopted\nuid=$uid\n' | sudo tee $record (an adopted account is never deleted)"
+                    refuse "ztnet:serviceUser: the account $user already exists and this stack did not create it (no record $record); the stack never takes over or deletes an account it did not make. Fix: set a new name (pulumi config set ztnet:serviceUser zt-service); or, only if $user is the service account of an earlier ZtnetInfra deployment here, adopt it on the host: sudo install -d -m 0755 $records && printf 'origin=adopted\nuid=$uid\n' | sudo tee $record (an adopted account is never deleted)"
                   fi
                   if [ "$uid" -lt "$uid_min" ]; then
                     refuse "ztnet:serviceUser: $user is a system account (uid $uid, below UID_MIN $uid_min in /etc/login.defs); the pod needs an ordinary account of its own. Fix: pulumi config set ztnet:serviceUser zt-service"
@@ -44,6 +43,7 @@ internal static class AccountSteps
                     refuse "ztnet:serviceUser: the home directory $home of the new account $user already exists; the stack would neither own nor be able to remove it. Fix: set another ztnet:serviceUser, or move $home away"
                   fi
                   # The record comes first: an account the stack made is never left unrecorded.
+                  install -d -m 0755 -o root -g root "$state" "$records"
                   printf '# ztnet-infra: this stack created the account %s; a purge (ztnet:retainDataOnDestroy false) removes it\norigin=created\n' "$user" > "$record.tmp"
                   mv -f "$record.tmp" "$record"
                   if ! useradd --create-home --user-group --shell /usr/sbin/nologin --comment 'ZTNet rootless pod' "$user"; then
