@@ -24,6 +24,9 @@ public sealed class HostSandbox : IDisposable
 
     private string CallLog => Path.Combine(Area, "calls.log");
 
+    /// <summary>While this file exists, the stand-in systemctl behaves as if no user manager can run.</summary>
+    public string NoUserManagerFlag => Path.Combine(Area, "no-user-manager");
+
     public HostSandbox()
     {
         Directory.CreateDirectory(Bin);
@@ -57,6 +60,14 @@ public sealed class HostSandbox : IDisposable
         }
         // PID 1 of the new namespace is unshare's only child.
         _pid = int.Parse(File.ReadAllText($"/proc/{_holder.Id}/task/{_holder.Id}/children").Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs a test in a fresh sandbox, then checks that the real machine did not change.</summary>
+    public static void Use(Action<HostSandbox> test)
+    {
+        var real = RealHost.Snapshot();
+        using (var box = new HostSandbox()) test(box);
+        Assert.Equal(real, RealHost.Snapshot());
     }
 
     /// <summary>Runs bash as root inside the sandbox, with the stand-ins first on PATH.</summary>
@@ -113,20 +124,35 @@ public sealed class HostSandbox : IDisposable
         // loginctl keeps logind's linger contract (a file in /var/lib/systemd/linger; the user
         // manager's sockets appear under /run/user/UID); the others only log.
         var realRunuser = Tools.Run("sh", ["-c", "command -v runuser"]).Output.Trim();
+        // The user manager's sockets, as user@UID.service makes them before it reports ready.
+        const string managerSockets = """
+            manager_sockets() {
+              install -d -o "$1" "/run/user/$1" "/run/user/$1/systemd"
+              for s in bus systemd/private; do
+                perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 1) or die "$!\n"' "/run/user/$1/$s"
+              done
+            }
+            """;
+        var noManager = ZtnetInfra.Core.Shell.Sh.Quote(NoUserManagerFlag);
         var standIns = new Dictionary<string, string>
         {
-            ["loginctl"] = """
+            ["loginctl"] = managerSockets + """
+
                 case "$1" in
-                  enable-linger)
-                    install -d /var/lib/systemd/linger && touch "/var/lib/systemd/linger/$2"
-                    uid=$(id -u "$2"); install -d -o "$uid" "/run/user/$uid" "/run/user/$uid/systemd"
-                    for s in bus systemd/private; do
-                      perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 1) or die "$!\n"' "/run/user/$uid/$s"
-                    done ;;
+                  enable-linger) install -d /var/lib/systemd/linger && touch "/var/lib/systemd/linger/$2" && manager_sockets "$(id -u "$2")" ;;
                   disable-linger) rm -f "/var/lib/systemd/linger/$2" ;;
                 esac
                 """,
-            ["systemctl"] = "",
+            // With the flag file, no user manager can run: `--user` calls fail as systemctl does without a bus.
+            ["systemctl"] = managerSockets + $$"""
+
+                if [ -e {{noManager}} ] && [ "$1" = --user ]; then echo "Failed to connect to bus: No medium found" >&2; exit 1; fi
+                case "$1 $2" in
+                  "start user@"*.service)
+                    if [ -e {{noManager}} ]; then echo "Job for $2 failed." >&2; exit 1; fi
+                    uid=${2#user@}; manager_sockets "${uid%.service}" ;;
+                esac
+                """,
             ["podman"] = "",
             // Only a permission probe goes to the real runuser; anything else would start a service user's program.
             ["runuser"] = $"""

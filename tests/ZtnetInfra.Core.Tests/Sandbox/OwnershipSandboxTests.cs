@@ -16,7 +16,7 @@ public class OwnershipSandboxTests
     private static readonly string[] StackPlaces = ["/var/lib/ztnet-infra", "/var/lib/systemd/linger", "/home", "/srv"];
 
     [SandboxFact]
-    public void An_existing_users_home_given_as_dataDir_is_refused_and_left_untouched() => InSandbox(box =>
+    public void An_existing_users_home_given_as_dataDir_is_refused_and_left_untouched() => HostSandbox.Use(box =>
     {
         box.Ok("useradd --create-home alice && printf 'mine\\n' > /home/alice/notes && chown alice: /home/alice/notes");
         var plan = Plan(("dataDir", "/home/alice"), ("retainDataOnDestroy", "false"));
@@ -34,7 +34,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_directory_holding_files_the_stack_did_not_make_is_refused_and_survives_a_purge() => InSandbox(box =>
+    public void A_directory_holding_files_the_stack_did_not_make_is_refused_and_survives_a_purge() => HostSandbox.Use(box =>
     {
         box.Ok("mkdir -p /srv/shared/zerotier && printf 'theirs\\n' > /srv/shared/zerotier/identity.secret && printf 'x\\n' > /srv/shared/other");
         var plan = Plan(("dataDir", "/srv/shared"), ("retainDataOnDestroy", "false"));
@@ -52,7 +52,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void An_existing_account_given_as_serviceUser_is_refused_and_left_untouched() => InSandbox(box =>
+    public void An_existing_account_given_as_serviceUser_is_refused_and_left_untouched() => HostSandbox.Use(box =>
     {
         box.Ok("useradd --create-home bob && printf 'hello\\n' > /home/bob/file && loginctl enable-linger bob");
         var plan = Plan(("serviceUser", "bob"), ("dataDir", "/srv/bob"), ("retainDataOnDestroy", "false"));
@@ -70,7 +70,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_system_account_is_refused_even_with_an_adoption_record() => InSandbox(box =>
+    public void A_system_account_is_refused_even_with_an_adoption_record() => HostSandbox.Use(box =>
     {
         box.Ok("install -d /var/lib/ztnet-infra/accounts && printf 'origin=adopted\\nuid=%s\\n' \"$(id -u daemon)\" > /var/lib/ztnet-infra/accounts/daemon");
         var plan = Plan(("serviceUser", "daemon"));
@@ -84,7 +84,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_symlinked_dataDir_or_a_link_in_its_path_is_refused_and_a_purge_does_not_follow_it() => InSandbox(box =>
+    public void A_symlinked_dataDir_or_a_link_in_its_path_is_refused_and_a_purge_does_not_follow_it() => HostSandbox.Use(box =>
     {
         box.Ok("mkdir -p /srv/real/postgres-data && printf 'db\\n' > /srv/real/postgres-data/PG_VERSION && ln -s /srv/real /srv/link");
         // A marker behind the link, as if the link pointed at a stack's data: still nothing is followed.
@@ -108,7 +108,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_dataDir_on_tmpfs_is_refused() => InSandbox(box =>
+    public void A_dataDir_on_tmpfs_is_refused() => HostSandbox.Use(box =>
     {
         box.Ok("mkdir /srv/ram && mount -t tmpfs tmpfs /srv/ram");
         var plan = Plan(("dataDir", "/srv/ram/ztnet"));
@@ -122,7 +122,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_purge_removes_what_the_stack_made_and_keeps_a_file_it_did_not_write() => InSandbox(box =>
+    public void A_purge_removes_what_the_stack_made_and_keeps_a_file_it_did_not_write() => HostSandbox.Use(box =>
     {
         var plan = Plan(("dataDir", "/srv/ztnet"), ("retainDataOnDestroy", "false"));
         var accounts = box.Accounts();
@@ -151,7 +151,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_full_purge_leaves_the_host_as_it_was_and_a_second_destroy_is_a_no_op() => InSandbox(box =>
+    public void A_full_purge_leaves_the_host_as_it_was_and_a_second_destroy_is_a_no_op() => HostSandbox.Use(box =>
     {
         var plan = Plan(("dataDir", "/srv/ztnet"), ("retainDataOnDestroy", "false"));
         box.Ok("install -d -m 0755 /var/lib/ztnet-infra/accounts /var/lib/systemd/linger");
@@ -168,7 +168,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_mount_point_dataDir_is_used_and_a_purge_finishes_keeping_the_mount_point() => InSandbox(box =>
+    public void A_mount_point_dataDir_is_used_and_a_purge_finishes_keeping_the_mount_point() => HostSandbox.Use(box =>
     {
         box.Ok($"mkdir /srv/vol && mount --bind {box.Area}/mnt /srv/vol");
         var plan = Plan(("dataDir", "/srv/vol"), ("retainDataOnDestroy", "false"));
@@ -188,7 +188,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void An_adopted_account_is_never_deleted_and_loses_only_the_sub_ids_the_stack_added() => InSandbox(box =>
+    public void An_adopted_account_is_never_deleted_and_loses_only_the_sub_ids_the_stack_added() => HostSandbox.Use(box =>
     {
         box.Ok("useradd --create-home carol && sed -i '/^carol:/d' /etc/subuid /etc/subgid");
         var plan = Plan(("serviceUser", "carol"), ("dataDir", "/srv/carol"), ("retainDataOnDestroy", "false"));
@@ -218,7 +218,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_new_service_user_is_refused_the_old_users_data_and_the_old_account_is_kept_while_its_data_is() => InSandbox(box =>
+    public void A_new_service_user_is_refused_the_old_users_data_and_the_old_account_is_kept_while_its_data_is() => HostSandbox.Use(box =>
     {
         var old = Plan(("dataDir", "/srv/z"), ("retainDataOnDestroy", "false"));
         Create(box, old);
@@ -238,7 +238,7 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
-    public void A_kept_stack_is_destroyed_without_touching_its_data_and_a_new_stack_reuses_it() => InSandbox(box =>
+    public void A_kept_stack_is_destroyed_without_touching_its_data_and_a_new_stack_reuses_it() => HostSandbox.Use(box =>
     {
         var plan = Plan(("dataDir", "/srv/ztnet"));
         Create(box, plan);
@@ -257,12 +257,6 @@ public class OwnershipSandboxTests
 
     private static DeploymentPlan Plan(params (string Key, string Value)[] values) => Stacks.Plan(Stacks.With(values));
 
-    private static void InSandbox(Action<HostSandbox> test)
-    {
-        var real = RealHost.Snapshot();
-        using (var box = new HostSandbox()) test(box);
-        Assert.Equal(real, RealHost.Snapshot());
-    }
 
     private static string Ok(HostSandbox box, DeploymentPlan plan, string step)
     {
