@@ -9,7 +9,8 @@ namespace ZtnetInfra.HostTests.Executor;
 /// <summary>
 /// What the executor keeps about one applied step, as Pulumi keeps a Command resource's inputs:
 /// the exact commands (so Delete runs the stored text, never one rebuilt from today's settings),
-/// a digest of its stdin (never the secrets themselves), its dependencies and its identity values.
+/// a digest of its stdin (never the secrets themselves), its dependencies, its identity values and
+/// its RetainOnDelete option (stored with the resource, as Pulumi stores resource options).
 /// </summary>
 public sealed record StoredStep(
     string Name,
@@ -18,10 +19,11 @@ public sealed record StoredStep(
     string? Delete,
     string StdinSha256,
     ImmutableArray<string> DependsOn,
-    ImmutableArray<string> ReplaceOn)
+    ImmutableArray<string> ReplaceOn,
+    bool RetainOnDelete = false)
 {
     public static StoredStep Of(RemoteStep step, string stdin) =>
-        new(step.Name, step.Create.Command, step.Update?.Command, step.Delete?.Command, Digest(stdin), step.DependsOn, step.ReplaceOn);
+        new(step.Name, step.Create.Command, step.Update?.Command, step.Delete?.Command, Digest(stdin), step.DependsOn, step.ReplaceOn, step.RetainOnDelete);
 
     /// <summary>True when an identity value changed (Pulumi's Triggers): the step is replaced, not updated.</summary>
     public bool MustBeReplacedBy(StoredStep other) => !ReplaceOn.SequenceEqual(other.ReplaceOn);

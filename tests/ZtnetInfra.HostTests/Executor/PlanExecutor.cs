@@ -33,7 +33,8 @@ public sealed class StepFailedException(CommandRecord record)
 /// <item>a step whose identity values (<see cref="RemoteStep.ReplaceOn"/>, Pulumi's Triggers) changed is replaced:
 /// its stored Delete, and those of the applied steps depending on it, run first (delete before replace), then Create;</item>
 /// <item>an unchanged step runs nothing;</item>
-/// <item>a step that left the plan, and every step on destroy, runs its <b>stored</b> Delete, dependents first;</item>
+/// <item>a step that left the plan, and every step on destroy, runs its <b>stored</b> Delete, dependents first,
+/// unless it was stored with RetainOnDelete: then it only leaves the state;</item>
 /// <item>secrets travel only on stdin; the state and the log keep a digest of it.</item>
 /// </list>
 /// Steps run one at a time (Pulumi may run independent ones in parallel; the order here is one it could pick).
@@ -87,6 +88,12 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
                 Run(step.Name, step.Update ?? step.Create, stdin);
                 state.Put(wanted);
             }
+            else if (stored != wanted)
+            {
+                // Options alone (RetainOnDelete): a same step that stores the new options and calls no provider
+                // (pulumi/pulumi pkg/resource/deploy/step.go, SameStep.Apply keeps the new state).
+                state.Put(wanted);
+            }
         }
 
         var planned = plan.Steps.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
@@ -110,7 +117,10 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
         foreach (var name in order.AsEnumerable().Reverse())
         {
             var stored = byName[name];
-            if (stored.Delete is not null)
+            // RetainOnDelete: dropped from the state, nothing runs (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply).
+            if (stored.RetainOnDelete)
+                Log($"### {name} delete: retained on delete, dropped from the state without running anything");
+            else if (stored.Delete is not null)
                 Run(name, new StepScript(ScriptKind.Delete, "", stored.Delete), "");
             state.Remove(name);
         }

@@ -128,7 +128,7 @@ public sealed class PlanExecutorTests
 
         var run = ex.Destroy();
 
-        var withDelete = applied.Steps.Where(s => s.Delete is not null).ToList();
+        var withDelete = applied.Steps.Where(s => s.Delete is not null && !s.RetainOnDelete).ToList();
         Assert.Equal(withDelete.Select(s => s.Name).Order(), run.Select(r => r.Step).Order());
         Assert.All(run, r => Assert.Equal(applied.Step(r.Step).Delete!.Command, r.Command));
         var position = run.Select((r, i) => (r.Step, i)).ToDictionary(x => x.Step, x => x.i);
@@ -152,6 +152,26 @@ public sealed class PlanExecutorTests
         }
         Assert.All(ssh.Calls.Where(c => c.Stdin.Length > 0), c =>
             Assert.Contains(ex.Records, r => r.Command == c.Command && (r.Step is "podman-secrets" or "database-password")));
+    }
+
+    [Fact]
+    public void Destroy_runs_nothing_for_a_step_stored_with_retain_on_delete_and_a_purge_runs_their_deletes()
+    {
+        var (kept, _, keptLog) = New();
+        kept.Apply(Plan(), Secrets);
+        var keptRun = kept.Destroy();
+        Assert.DoesNotContain(keptRun, r => r.Step is "service-account" or "data-dirs");
+        Assert.Contains(keptRun, r => r.Step == "service-user");
+        Assert.Contains("service-account delete: retained on delete", keptLog.ToString());
+        Assert.True(kept.State.IsEmpty);
+
+        // The option is the stored one: a purge setting takes effect only once applied.
+        var (purged, _, _) = New();
+        purged.Apply(Plan(), Secrets);
+        purged.Apply(Plan(("ztnet:retainDataOnDestroy", "false")), Secrets);
+        var purgeRun = purged.Destroy();
+        Assert.Equal(["data-dirs", "service-account"], purgeRun.Where(r => r.Step is "service-account" or "data-dirs").Select(r => r.Step).ToArray());
+        Assert.Equal("service-account", purgeRun[^1].Step);
     }
 
     [Fact]
