@@ -31,9 +31,10 @@ internal static class DataDirSteps
                   tmpfs|ramfs|devtmpfs)
                     refuse "ztnet:dataDir $data is on $fstype (at $probe), which is emptied at reboot: the database and the ZeroTier identity would be lost. Fix: choose a directory on a disk (pulumi config set ztnet:dataDir /srv/ztnet)" ;;
                 esac
-                home_of=$(getent passwd | awk -F: -v d="$data" '$6 == d { print $1; exit }')
+                # A home belongs to its account (and the service account's home goes when it is purged).
+                home_of=$(getent passwd | awk -F: -v d="$data" '$6 != "" && $6 != "/" && (d == $6 || index(d, $6 "/") == 1) { print $1 " (" $6 ")"; exit }')
                 if [ -n "$home_of" ]; then
-                  refuse "ztnet:dataDir $data is the home directory of the account $home_of. Fix: choose a directory of its own (pulumi config set ztnet:dataDir /srv/ztnet)"
+                  refuse "ztnet:dataDir $data is in the home directory of the account $home_of. Fix: choose a directory of its own (pulumi config set ztnet:dataDir /srv/ztnet)"
                 fi
                 write_marker() {
                   local tmp

@@ -26,11 +26,22 @@ public class OwnershipSandboxTests
         var r = box.Run(plan.Step("data-dirs").Create, "data-dirs");
 
         Assert.NotEqual(0, r.ExitCode);
-        Assert.Contains("ztnet:dataDir /home/alice is the home directory of the account alice", r.Output);
+        Assert.Contains("ztnet:dataDir /home/alice is in the home directory of the account alice (/home/alice)", r.Output);
         Assert.Equal(before, box.Snapshot("/home/alice"));
         Destroy(box, plan);
         Assert.Equal(before, box.Snapshot("/home/alice"));
         box.Ok("id alice");
+
+        // Inside a home, the service account's own included (a purge removes that home with the account).
+        foreach (var (dataDir, owner) in new[] { ("/home/alice/ztnet", "alice (/home/alice)"), ("/home/ztnet/data", "ztnet (/home/ztnet)") })
+        {
+            var inside = Plan(("dataDir", dataDir), ("retainDataOnDestroy", "false"));
+            Ok(box, inside, "service-account");
+            var refused = box.Run(inside.Step("data-dirs").Create, "data-dirs");
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains($"ztnet:dataDir {dataDir} is in the home directory of the account {owner}", refused.Output);
+        }
+        Assert.Equal(before, box.Snapshot("/home/alice"));
     });
 
     [SandboxFact]
