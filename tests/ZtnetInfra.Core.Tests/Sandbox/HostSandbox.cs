@@ -174,6 +174,8 @@ public sealed class HostSandbox : IDisposable
         if (Environment.UserName != "root" && Tools.Run("id", ["-u"]).Output.Trim() != "0") return "the host sandbox needs root (mount namespaces, useradd): run the tests as root, as CI does";
         foreach (var tool in new[] { "unshare", "nsenter", "useradd", "userdel", "usermod", "findmnt", "mountpoint", "perl" })
             if (Tools.Run("sh", ["-c", $"command -v {tool}"]).ExitCode != 0) return $"the host sandbox needs {tool}";
+        var probe = Tools.Run("unshare", ["--mount", "--pid", "--fork", "--mount-proc", "true"]);
+        if (probe.ExitCode != 0) return "unshare cannot make a mount and PID namespace here (a container without CAP_SYS_ADMIN?): " + probe.Output.Trim();
         return null;
     }
 }
