@@ -36,7 +36,8 @@ public static class Renderer
         sb.Append("\nEach step is one remote command resource. Its `create.sh` runs once; `update.sh` (or `create.sh` again, when it has none) runs when its text changes; ");
         sb.Append("`delete.sh` runs on destroy, or when the step leaves the plan, with the text stored when it was created. ");
         sb.Append("The files are the exact commands sent over SSH: a POSIX `sh` launcher that becomes root (`sudo -n` unless the login is root) ");
-        sb.Append("or the service user (`runuser`, in its systemd user manager) and runs the bash body. Secrets arrive only on standard input.\n\n");
+        sb.Append("or the service user (`runuser`, in its systemd user manager) and runs the bash body. Secrets arrive only on standard input. ");
+        sb.Append("A step *retained on delete* (Pulumi's `RetainOnDelete`, for the data kept by `ztnet:retainDataOnDestroy`) is only dropped from the state on destroy: its `delete.sh` does not run.\n\n");
 
         sb.Append("## Steps\n\n| # | step | runs as | depends on | stdin | scripts | what it does |\n|---|---|---|---|---|---|---|\n");
         for (var i = 0; i < plan.Steps.Length; i++)
@@ -45,7 +46,8 @@ public static class Renderer
             sb.Append($"| {i + 1} | `{st.Name}` | {(st.RunsAs == StepAccount.Root ? "root" : s.ServiceUser)} | ");
             sb.Append(st.DependsOn.IsEmpty ? "-" : string.Join(", ", st.DependsOn.Select(d => $"`{d}`"))).Append(" | ");
             sb.Append(st.SecretStdin.IsEmpty ? "-" : string.Join(", ", st.SecretStdin.Select(x => $"`{StepInputs.KeyOf(x).FullKey}`"))).Append(" | ");
-            sb.Append(string.Join(", ", st.Scripts.Select(x => x.Kind.ToString().ToLowerInvariant()))).Append(" | ");
+            sb.Append(string.Join(", ", st.Scripts.Select(x => x.Kind.ToString().ToLowerInvariant())));
+            sb.Append(st.RetainOnDelete ? " (retained on delete: destroy runs nothing)" : "").Append(" | ");
             sb.Append(st.Title.Replace("|", "\\|")).Append(" |\n");
         }
 

@@ -106,6 +106,8 @@ public sealed class ZtnetStack : ComponentResource
             var opts = new CustomResourceOptions
             {
                 Parent = this,
+                // Kept data (ztnet:retainDataOnDestroy): destroy drops the step from the state and runs nothing on the host.
+                RetainOnDelete = step.RetainOnDelete,
                 DependsOn = step.DependsOn.Select(d => (Resource)(steps.GetValueOrDefault(d)
                     ?? throw new InvalidOperationException($"plan step {step.Name} depends on {d}, which does not come before it"))).ToList(),
             };

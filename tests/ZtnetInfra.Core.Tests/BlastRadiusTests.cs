@@ -14,7 +14,7 @@ public class BlastRadiusTests
     public static IEnumerable<object[]> Cases() => new (string Key, string Value, string[] Steps)[]
     {
         ("serviceUser", "zt-service", ["auto-update", "data-dirs", "database-password", "enable-units", Gate, "images", "podman-secrets", "podman-socket",
-            "service-user", "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-ztnet-pod"]),
+            "service-account", "service-user", "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-ztnet-pod"]),
         ("dataDir", "/srv/ztnet", ["data-dirs", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
         ("domain", "ztnet2.example.org", [Gate, "unit-caddy", "unit-ztnet"]),
         ("tlsMode", "internal", [Gate, "unit-caddy"]),
@@ -28,7 +28,7 @@ public class BlastRadiusTests
         ("ztnetHealthPath", "/api/auth/session", [Gate, "unit-ztnet"]),
         ("autoUpdate", "false", ["auto-update", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
         ("zerotierJoinNetworks", "true", [Gate, "unit-zerotier"]),
-        ("retainDataOnDestroy", "false", ["data-dirs", "service-user"]),
+        ("retainDataOnDestroy", "false", ["data-dirs", "service-account"]),
         ("healthTimeoutSeconds", "600", [Gate]),
         // Read by the PostgreSQL unit step's backup (the gate's digest covers it).
         ("backupsToKeep", "10", [Gate, "unit-postgres"]),

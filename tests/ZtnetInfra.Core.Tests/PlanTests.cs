@@ -82,13 +82,28 @@ public class PlanTests
     public void Destroy_keeps_data_and_the_account_unless_the_stack_asks_to_purge()
     {
         var keep = Stacks.Plan(Stacks.Minimal());
+        // Kept: Pulumi drops the data-holding steps from the state and runs nothing; linger is undone on every destroy.
+        Assert.Equal(new[] { "data-dirs", "service-account" }, keep.Steps.Where(s => s.RetainOnDelete).Select(s => s.Name).Order(StringComparer.Ordinal));
         Assert.DoesNotContain("rm -rf", keep.Step("data-dirs").Delete!.Body);
-        Assert.DoesNotContain("userdel", keep.Step("service-user").Delete!.Body);
+        Assert.DoesNotContain("userdel", keep.Step("service-account").Delete!.Body);
         Assert.Contains("disable-linger", keep.Step("service-user").Delete!.Body);
+        Assert.False(keep.Step("service-user").RetainOnDelete);
 
         var purge = Stacks.Plan(Stacks.With(("retainDataOnDestroy", "false")));
-        Assert.Contains("rm -rf --one-file-system -- \"$data\"", purge.Step("data-dirs").Delete!.Body);
-        Assert.Contains("userdel --remove", purge.Step("service-user").Delete!.Body);
+        Assert.DoesNotContain(purge.Steps, s => s.RetainOnDelete);
+        Assert.Contains("rm -rf --one-file-system -- \"$d\"", purge.Step("data-dirs").Delete!.Body);
+        Assert.Contains("userdel --remove", purge.Step("service-account").Delete!.Body);
+        Assert.Contains("disable-linger", purge.Step("service-user").Delete!.Body);
+    }
+
+    [Fact]
+    public void The_account_and_the_data_directory_are_made_before_linger_and_the_units()
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+
+        Assert.Equal(["host-packages"], plan.Step("service-account").DependsOn.ToArray());
+        Assert.Equal(["service-account"], plan.Step("service-user").DependsOn.ToArray());
+        Assert.Equal(["service-account"], plan.Step("data-dirs").DependsOn.ToArray());
     }
 
     [Fact]
@@ -176,7 +191,7 @@ public class ReplacementTests
 
         foreach (var step in plan.Steps)
         {
-            var owned = step.RunsAs == StepAccount.ServiceUser || step.Name == "service-user";
+            var owned = step.RunsAs == StepAccount.ServiceUser || step.Name is "service-user" or "service-account";
             Assert.Equal(owned ? ["serviceUser=ztnet"] : [], step.ReplaceOn.ToArray());
         }
         var moved = Stacks.Plan(Stacks.With(("serviceUser", "zt-service")));

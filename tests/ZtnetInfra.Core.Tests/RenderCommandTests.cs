@@ -31,7 +31,7 @@ public class RenderCommandTests
         var steps = Directory.GetDirectories(Path.Combine(outDir, "steps")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal("01-host-os", steps[0]);
         Assert.Equal("17-health-gate", steps[^1]);
-        Assert.True(File.Exists(Path.Combine(outDir, "steps", "06-podman-secrets", "update.sh")));
+        Assert.True(File.Exists(Path.Combine(outDir, "steps", "07-podman-secrets", "update.sh")));
         Assert.False(File.Exists(Path.Combine(outDir, "steps", "01-host-os", "delete.sh")));
         var plan = File.ReadAllText(Path.Combine(outDir, "plan.md"));
         Assert.Contains("| `ztnet:domain` | `ztnet.example.org` | `health-gate`, `unit-caddy`, `unit-ztnet` |", plan);
@@ -108,7 +108,7 @@ public class RenderCommandTests
         var (dir, stack) = Stack(StackYaml);
         var outDir = Path.Combine(dir, "out");
         Assert.Equal(0, Run("render", "--stack-file", stack, "--out", outDir).Code);
-        Assert.True(Directory.Exists(Path.Combine(outDir, "steps", "04-unprivileged-ports")));
+        Assert.True(Directory.Exists(Path.Combine(outDir, "steps", "05-unprivileged-ports")));
 
         File.WriteAllText(stack, StackYaml.Replace("ztnet:httpPort: \"80\"", "ztnet:httpPort: \"8080\"\n  ztnet:httpsPort: \"8443\"\n  ztnet:zerotierPort: \"9994\"\n  ztnet:tlsMode: internal"));
         Assert.Equal(0, Run("render", "--stack-file", stack, "--out", outDir).Code);

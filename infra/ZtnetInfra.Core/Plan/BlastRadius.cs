@@ -39,6 +39,6 @@ public static class BlastRadius
     }
 
     private static bool Same(RemoteStep a, RemoteStep b) =>
-        a.Create == b.Create && a.Update == b.Update && a.Delete == b.Delete && a.RunsAs == b.RunsAs
+        a.Create == b.Create && a.Update == b.Update && a.Delete == b.Delete && a.RunsAs == b.RunsAs && a.RetainOnDelete == b.RetainOnDelete
         && a.DependsOn.SequenceEqual(b.DependsOn) && a.SecretStdin.SequenceEqual(b.SecretStdin) && a.ReplaceOn.SequenceEqual(b.ReplaceOn);
 }

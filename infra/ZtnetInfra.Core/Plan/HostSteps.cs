@@ -4,7 +4,7 @@ using ZtnetInfra.Core.Units;
 
 namespace ZtnetInfra.Core.Plan;
 
-/// <summary>Steps that prepare the host as root: OS, packages, service user, ports, directories.</summary>
+/// <summary>Steps that prepare the host as root: OS, packages, ports (the account and data directory: <see cref="AccountSteps"/>, <see cref="DataDirSteps"/>).</summary>
 internal static class HostSteps
 {
     private const string MinimumPodman = HostRequirements.MinimumPodman;
@@ -86,64 +86,6 @@ internal static class HostSteps
         return f.Make("host-packages", "Install podman, passt, uidmap (only when missing)", StepAccount.Root, s, dependsOn: ["host-os"]);
     }
 
-    public static RemoteStep ServiceUser(StepFactory f, StackSettings st)
-    {
-        var s = new Script($"service user {st.ServiceUser}: account, subordinate ids, linger, running user manager")
-            .Var("user", st.ServiceUser)
-            .Line("if ! id -u \"$user\" >/dev/null 2>&1; then")
-            .Line("  useradd --create-home --user-group --shell /usr/sbin/nologin --comment 'ZTNet rootless pod' \"$user\"")
-            .Line("  echo \"ztnet-infra: created user $user\"")
-            .Line("fi")
-            .Line("added=0")
-            .Line("for kind in uid gid; do")
-            .Line("  file=/etc/sub$kind")
-            .Line("  touch \"$file\"")
-            .Line("  if ! grep -q \"^$user:\" \"$file\"; then")
-            .Line("    start=$(awk -F: 'BEGIN { m = 100000 } $2 + $3 > m { m = $2 + $3 } END { print m }' \"$file\")")
-            .Line("    usermod \"--add-sub${kind}s\" \"$start-$((start + 65535))\" \"$user\"")
-            .Line("    echo \"ztnet-infra: sub${kind}s $start-$((start + 65535)) for $user\"")
-            .Line("    added=1")
-            .Line("  fi")
-            .Line("done")
-            .Line("loginctl enable-linger \"$user\"")
-            .Line("uid=$(id -u \"$user\")")
-            .Line("for _ in $(seq 1 90); do")
-            .Line("  if [ -S \"/run/user/$uid/bus\" ] && [ -S \"/run/user/$uid/systemd/private\" ]; then break; fi")
-            .Line("  sleep 1")
-            .Line("done")
-            .Line("if [ ! -S \"/run/user/$uid/systemd/private\" ]; then")
-            .Line("  echo \"ztnet-infra: the user manager of $user did not start; see: systemctl status user@$uid.service\" >&2; exit 1")
-            .Line("fi")
-            .Line("if [ ! -S \"/run/user/$uid/bus\" ]; then")
-            .Line("  echo \"ztnet-infra: no user D-Bus for $user (package dbus-user-session); rootless podman needs it\" >&2; exit 1")
-            .Line("fi")
-            .Line("if [ \"$added\" -eq 1 ]; then")
-            .Line("  (cd / && runuser -u \"$user\" -- env HOME=\"$(getent passwd \"$user\" | cut -d: -f6)\" XDG_RUNTIME_DIR=\"/run/user/$uid\" podman system migrate) || true")
-            .Line("fi")
-            .Line("echo \"ztnet-infra: user $user (uid $uid) lingers; its user manager runs\"");
-
-        var d = new Script(st.RetainDataOnDestroy
-                ? $"stop {st.ServiceUser}'s user manager; keep the account (it owns the kept data)"
-                : $"purge: remove {st.ServiceUser}, its home, images and subordinate ids")
-            .Var("user", st.ServiceUser)
-            .Line("if ! id -u \"$user\" >/dev/null 2>&1; then echo \"ztnet-infra: no user $user\"; exit 0; fi")
-            .Line("loginctl disable-linger \"$user\" || true");
-        if (st.RetainDataOnDestroy)
-        {
-            d.Line("echo \"ztnet-infra: linger off for $user; the account stays (ztnet:retainDataOnDestroy is true)\"");
-        }
-        else
-        {
-            d.Line("loginctl terminate-user \"$user\" 2>/dev/null || true")
-             .Line("for _ in $(seq 1 30); do pgrep -u \"$user\" >/dev/null || break; sleep 1; done")
-             .Line("pkill -KILL -u \"$user\" 2>/dev/null || true")
-             .Line("userdel --remove \"$user\" 2>/dev/null || userdel \"$user\"")
-             .Line("sed -i \"/^$user:/d\" /etc/subuid /etc/subgid")
-             .Line("echo \"ztnet-infra: removed user $user (ztnet:retainDataOnDestroy is false)\"");
-        }
-        return f.Make("service-user", $"Service user {st.ServiceUser}, subuid/subgid, linger", StepAccount.Root, s, delete: d, dependsOn: ["host-packages"]);
-    }
-
     public const string SysctlFile = "/etc/sysctl.d/60-ztnet-unprivileged-ports.conf";
 
     public static RemoteStep? UnprivilegedPorts(StepFactory f, StackSettings st)
@@ -168,29 +110,5 @@ internal static class HostSteps
             .Line("  sysctl -q --system >/dev/null")
             .Line("fi");
         return f.Make("unprivileged-ports", $"Allow unprivileged ports from {st.LowestPublishedPort}", StepAccount.Root, s, delete: d, dependsOn: ["host-os"]);
-    }
-
-    public static RemoteStep DataDirectories(StepFactory f, StackSettings st)
-    {
-        var s = new Script($"data directories under {st.DataDir}, owned by {st.ServiceUser}; existing data is left as it is")
-            .Var("user", st.ServiceUser)
-            .Var("data", st.DataDir)
-            .Line("group=$(id -gn \"$user\")")
-            .Line($"for d in \"$data\" {string.Join(' ', ServiceCatalogue.DataSubdirectories.Select(sub => $"\"$data\"/{Sh.Quote(sub)}"))}; do")
-            .Line("  if [ ! -d \"$d\" ]; then")
-            .Line("    install -d -m 0700 -o \"$user\" -g \"$group\" \"$d\"")
-            .Line("    echo \"ztnet-infra: created $d\"")
-            .Line("  elif [ \"$(stat -c %u \"$d\")\" = 0 ]; then")
-            .Line("    chown \"$user:$group\" \"$d\"")
-            .Line("    echo \"ztnet-infra: $d now belongs to $user\"")
-            .Line("  fi")
-            .Line("done");
-        var d = new Script(st.RetainDataOnDestroy ? $"keep {st.DataDir} (retainDataOnDestroy)" : $"purge {st.DataDir}")
-            .Var("data", st.DataDir);
-        if (st.RetainDataOnDestroy)
-            d.Line("echo \"ztnet-infra: keeping $data: a new stack reuses it (ztnet:retainDataOnDestroy is true)\"");
-        else
-            d.Line("rm -rf --one-file-system -- \"$data\"").Line("echo \"ztnet-infra: removed $data (ztnet:retainDataOnDestroy is false)\"");
-        return f.Make("data-dirs", $"Data directories under {st.DataDir}", StepAccount.Root, s, delete: d, dependsOn: ["service-user"]);
     }
 }

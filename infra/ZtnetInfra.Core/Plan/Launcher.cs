@@ -7,7 +7,8 @@ namespace ZtnetInfra.Core.Plan;
 /// login shell may be dash), becomes root with `sudo -n` only when the login is not root, and
 /// for service-user steps enters that user's systemd user manager through `runuser`.
 /// Standard input (the secrets) passes through untouched; the body travels as an argument,
-/// never a secret.
+/// never a secret. A login whose sudo wants a password stops at once with sudo's message; a delete
+/// of a service-user step starts a stopped user manager, or runs without it.
 /// </summary>
 public static class Launcher
 {
@@ -25,6 +26,12 @@ public static class Launcher
             "# shellcheck disable=SC2016",
             "ztnet_script=" + Sh.Quote(body),
             "as_root() { if [ \"$(id -u)\" -eq 0 ]; then \"$@\"; else sudo -n -- \"$@\"; fi; }",
+            // A sudo that wants a password fails here at once, with its own words, not after a wait that blames something else.
+            "if [ \"$(id -u)\" -ne 0 ] && ! ztnet_sudo=$(sudo -n true 2>&1); then",
+            "  echo \"ztnet-infra: the SSH login $(id -un) (ztnet:sshUser) cannot become root without a password; sudo -n said: $ztnet_sudo\" >&2",
+            "  echo \"ztnet-infra: fix: log in as root (pulumi config set ztnet:sshUser root), or give $(id -un) passwordless sudo (a line '$(id -un) ALL=(ALL) NOPASSWD: ALL' in /etc/sudoers.d/ztnet-infra)\" >&2",
+            "  exit 1",
+            "fi",
         };
         if (account == StepAccount.Root)
         {
@@ -35,10 +42,7 @@ public static class Launcher
         {
             var gone = kind == ScriptKind.Delete
                 ? $"  echo \"ztnet-infra: user $ztnet_user is gone: nothing to undo\"; exit 0"
-                : $"  echo \"ztnet-infra: the service user $ztnet_user does not exist (the service-user step creates it)\" >&2; exit 1";
-            var noManager = kind == ScriptKind.Delete
-                ? "    break"
-                : "    echo \"ztnet-infra: the systemd user manager of $ztnet_user is not running: is linger enabled (loginctl enable-linger $ztnet_user)?\" >&2; exit 1";
+                : $"  echo \"ztnet-infra: the service user $ztnet_user does not exist (the service-account step creates it)\" >&2; exit 1";
             lines.AddRange(
             [
                 "ztnet_user=" + Sh.Quote(serviceUser),
@@ -48,19 +52,51 @@ public static class Launcher
                 "ztnet_home=$(getent passwd \"$ztnet_user\")",
                 "ztnet_home=${ztnet_home#*:*:*:*:*:}",
                 "ztnet_home=${ztnet_home%%:*}",
-                "ztnet_wait=0",
                 // /run/user/UID is private to that user: a sudo login must look through root's eyes.
-                "while ! as_root test -S \"/run/user/$ztnet_uid/bus\" || ! as_root test -S \"/run/user/$ztnet_uid/systemd/private\"; do",
-                "  ztnet_wait=$((ztnet_wait + 1))",
-                "  if [ \"$ztnet_wait\" -gt 90 ]; then",
-                noManager,
-                "  fi",
-                "  sleep 1",
-                "done",
+                "ztnet_manager_up() { as_root test -S \"/run/user/$ztnet_uid/bus\" && as_root test -S \"/run/user/$ztnet_uid/systemd/private\"; }",
+                "ztnet_bus=\"unix:path=/run/user/$ztnet_uid/bus\"",
+                "ztnet_runtime=\"/run/user/$ztnet_uid\"",
+            ]);
+            if (kind == ScriptKind.Delete)
+            {
+                // A destroy must finish even when the user manager is down (linger off, a crash):
+                // start it as root (user@.service is Type=notify: started means ready), or go on without it.
+                lines.AddRange(
+                [
+                    "if ! ztnet_manager_up; then",
+                    "  echo \"ztnet-infra: the user manager of $ztnet_user is not running: starting user@$ztnet_uid.service for this delete\" >&2",
+                    "  if as_root systemctl start \"user@$ztnet_uid.service\"; then",
+                    "    ztnet_wait=0",
+                    "    while ! ztnet_manager_up && [ \"$ztnet_wait\" -lt 10 ]; do ztnet_wait=$((ztnet_wait + 1)); sleep 1; done",
+                    "  fi",
+                    "fi",
+                    "if ! ztnet_manager_up; then",
+                    "  echo \"ztnet-infra: warning: no user manager for $ztnet_user: deleting with podman directly; its systemctl --user calls are skipped\" >&2",
+                    "  ztnet_bus=",
+                    "  if ! as_root test -d \"$ztnet_runtime\"; then ztnet_runtime=; fi",
+                    "fi",
+                ]);
+            }
+            else
+            {
+                lines.AddRange(
+                [
+                    "ztnet_wait=0",
+                    "while ! ztnet_manager_up; do",
+                    "  ztnet_wait=$((ztnet_wait + 1))",
+                    "  if [ \"$ztnet_wait\" -gt 90 ]; then",
+                    "    echo \"ztnet-infra: the systemd user manager of $ztnet_user is not running: is linger enabled (loginctl enable-linger $ztnet_user)? see: systemctl status user@$ztnet_uid.service\" >&2; exit 1",
+                    "  fi",
+                    "  sleep 1",
+                    "done",
+                ]);
+            }
+            lines.AddRange(
+            [
                 "cd /",
                 "as_root runuser -u \"$ztnet_user\" -- env -i HOME=\"$ztnet_home\" USER=\"$ztnet_user\" LOGNAME=\"$ztnet_user\" LANG=C.UTF-8 \\",
-                $"  PATH={Path} XDG_RUNTIME_DIR=\"/run/user/$ztnet_uid\" \\",
-                "  DBUS_SESSION_BUS_ADDRESS=\"unix:path=/run/user/$ztnet_uid/bus\" \\",
+                $"  PATH={Path} ${{ztnet_runtime:+XDG_RUNTIME_DIR=\"$ztnet_runtime\"}} \\",
+                "  ${ztnet_bus:+DBUS_SESSION_BUS_ADDRESS=\"$ztnet_bus\"} \\",
                 $"  bash -c \"$ztnet_script\" {Sh.Quote(stepName)}",
             ]);
         }

@@ -13,11 +13,12 @@ public static class Planner
         {
             HostSteps.OsCheck(f),
             HostSteps.HostPackages(f),
-            HostSteps.ServiceUser(f, s),
+            AccountSteps.ServiceAccount(f, s),
+            AccountSteps.Linger(f, s),
         };
         var ports = HostSteps.UnprivilegedPorts(f, s);
         if (ports is not null) steps.Add(ports);
-        steps.Add(HostSteps.DataDirectories(f, s));
+        steps.Add(DataDirSteps.DataDirectories(f, s));
         steps.Add(PodSteps.Secrets(f));
         steps.Add(PodSteps.PodmanSocket(f));
         steps.Add(PodSteps.Images(f, s));

@@ -94,7 +94,7 @@ internal static class PodSteps
         var delete = new Script($"stop, disable and remove {unit.Name}")
             .Line($"systemctl --user disable --now {unit.Name} 2>/dev/null || true")
             .Line($"rm -f \"{UnitDir}/{unit.Name}\"")
-            .Line("systemctl --user daemon-reload")
+            .Line("systemctl --user daemon-reload || echo \"ztnet-infra: warning: systemctl --user daemon-reload failed (no user manager?): the unit file is removed all the same\" >&2")
             .Line($"systemctl --user reset-failed {unit.Name} 2>/dev/null || true");
         delete.Line(containerName is null
             ? $"podman pod rm --force --ignore {ServiceCatalogue.PodName} >/dev/null"

@@ -71,8 +71,10 @@ public sealed record RemoteStep
     public ImmutableArray<string> IdentityFrom { get; init; } = [];
 
     /// <summary>
-    /// When true, removing the step from the stack (or destroying it) runs nothing on the host:
-    /// Pulumi drops it from the state (resource option RetainOnDelete).
+    /// True for a step that holds data the stack keeps (ztnet:retainDataOnDestroy): Pulumi's
+    /// RetainOnDelete, so destroy, or a replacement, drops it from the state and runs nothing on the
+    /// host (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply: `s.old.RetainOnDelete` is a
+    /// no-op delete). The option is stored with the resource: a change takes effect with `pulumi up`.
     /// </summary>
     public bool RetainOnDelete { get; init; }
 

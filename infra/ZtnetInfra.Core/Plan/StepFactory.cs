@@ -7,10 +7,10 @@ namespace ZtnetInfra.Core.Plan;
 /// <summary>Assembles a <see cref="RemoteStep"/> from script bodies, wrapping each in the launcher.</summary>
 internal sealed class StepFactory(StackSettings settings)
 {
-    public const string ServiceUserStep = "service-user";
+    public const string ServiceUserStep = AccountSteps.LingerStep;
 
     public RemoteStep Make(string name, string title, StepAccount account, Script create, Script? update = null, Script? delete = null,
-        IEnumerable<string>? dependsOn = null, IEnumerable<PlanSecret>? secrets = null) => new()
+        IEnumerable<string>? dependsOn = null, IEnumerable<PlanSecret>? secrets = null, bool retainOnDelete = false) => new()
     {
         Name = name,
         Title = title,
@@ -20,11 +20,13 @@ internal sealed class StepFactory(StackSettings settings)
         Delete = delete is null ? null : Wrap(name, ScriptKind.Delete, account, delete),
         DependsOn = [.. dependsOn ?? []],
         SecretStdin = [.. secrets ?? []],
+        RetainOnDelete = retainOnDelete,
         // Steps that act for the service user belong to that user: another user means undo, then redo.
-        ReplaceOn = account == StepAccount.ServiceUser || name == ServiceUserStep ? [$"serviceUser={settings.ServiceUser}"] : [],
-        // Their Deletes run inside the old user's manager: they must be undone while it still runs,
-        // so each takes the service-user step's identity as an input, not only an order.
-        IdentityFrom = account == StepAccount.ServiceUser ? [ServiceUserStep] : [],
+        ReplaceOn = account == StepAccount.ServiceUser || name is AccountSteps.AccountStep or AccountSteps.LingerStep ? [$"serviceUser={settings.ServiceUser}"] : [],
+        // Their Deletes run inside the old user's manager (or need the old account): they must be
+        // undone while it still runs, so each takes the identity of the step it runs under as an
+        // input, not only an order (the account's, for the linger step).
+        IdentityFrom = account == StepAccount.ServiceUser ? [ServiceUserStep] : name == AccountSteps.LingerStep ? [AccountSteps.AccountStep] : [],
     };
 
     private StepScript Wrap(string name, ScriptKind kind, StepAccount account, Script script) =>

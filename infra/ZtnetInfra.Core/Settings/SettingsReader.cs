@@ -67,6 +67,16 @@ public static class SettingsReader
             if (httpPort is { } p80 && httpsPort is { } p443 && p80 != 80 && p443 != 443)
                 errors.Add(new SettingError(SettingKeys.TlsMode.FullKey, $"acme needs port 80 or 443 published as such for its challenges (httpPort {p80}, httpsPort {p443}); use internal, or publish 80 or 443", "internal"));
         }
+        // The service account is created, lingered and (on a purge) deleted by the stack: it must not be a login it runs through.
+        // Compared only where both sides are valid (a default counts when the key is absent).
+        var svc = Effective(config, SettingKeys.ServiceUser, serviceUser, "ztnet");
+        var login = Effective(config, SettingKeys.SshUser, sshUser, "root");
+        if (svc is not null && svc == login)
+            errors.Add(new SettingError(SettingKeys.ServiceUser.FullKey, $"must differ from ztnet:sshUser (both are {svc}): the stack owns the service account, and a purge deletes it; set another name", "zt-service"));
+        // Without ztnet:bastionUser the jump login is ztnet:sshUser, checked above.
+        var jump = bastionHost is null ? null : bastionUser;
+        if (svc is not null && jump is not null && svc == jump)
+            errors.Add(new SettingError(SettingKeys.ServiceUser.FullKey, $"must differ from ztnet:bastionUser, the jump host's login (both are {svc}): the stack owns the service account, and a purge deletes it; set another name", "zt-service"));
         if (bastionHost is null)
         {
             if (config.ContainsKey(SettingKeys.BastionUser.FullKey))
@@ -112,6 +122,10 @@ public static class SettingsReader
         };
         return (settings, errors);
     }
+
+    /// <summary>The value in effect: the valid value, the default when the key is absent, or null when the value was invalid.</summary>
+    private static string? Effective(IReadOnlyDictionary<string, ConfigValue> config, SettingKey key, string? value, string? fallback) =>
+        value ?? (config.ContainsKey(key.FullKey) ? null : fallback);
 
     /// <summary>A typo: name the nearest real key, and give the commands that fix it as the example.</summary>
     private static SettingError UnknownKey(string key)

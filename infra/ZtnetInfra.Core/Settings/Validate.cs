@@ -90,8 +90,15 @@ internal static partial class Validate
         var segments = v.Split('/')[1..];
         if (segments.Any(s => s is "" or "." or "..")) return "must not hold empty, '.' or '..' parts";
         if (SystemDirectories.Contains(v)) return "must be a directory of its own, not a system directory (a purge removes it whole)";
+        var volatileRoot = VolatileDirectories.FirstOrDefault(p => v == p || v.StartsWith(p + "/", StringComparison.Ordinal));
+        if (volatileRoot is not null)
+            return $"must not be under {volatileRoot}: that place is emptied at boot or is not a real directory, and the database and the ZeroTier identity would be lost";
         return null;
     }
+
+    // Emptied at boot (tmpfs on systemd hosts) or kernel file systems: never a place for data.
+    // /var/run and /var/lock are links into /run.
+    private static readonly string[] VolatileDirectories = ["/run", "/var/run", "/var/lock", "/tmp", "/var/tmp", "/dev", "/proc", "/sys"];
 
     public static string? Image(string v)
     {
@@ -177,25 +184,25 @@ internal static partial class Validate
         return sb.ToString();
     }
 
-    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")]
+    [GeneratedRegex(@"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z")]
     private static partial Regex LabelRegex();
 
-    [GeneratedRegex("^[0-9]{1,5}$")]
+    [GeneratedRegex(@"^[0-9]{1,5}\z")]
     private static partial Regex AsciiDigitsRegex();
 
-    [GeneratedRegex("^[a-z_][a-z0-9_-]{0,31}$")]
+    [GeneratedRegex(@"^[a-z_][a-z0-9_-]{0,31}\z")]
     private static partial Regex UserRegex();
 
-    [GeneratedRegex("^/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$")]
+    [GeneratedRegex(@"^/[A-Za-z0-9._/-]*[A-Za-z0-9._-]\z")]
     private static partial Regex PathRegex();
 
     // registry (with a dot or a port, or localhost) / path components : tag and/or @sha256:digest
-    [GeneratedRegex(@"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?::[0-9]{1,5})?|localhost(?::[0-9]{1,5})?)(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$")]
+    [GeneratedRegex(@"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+(?::[0-9]{1,5})?|localhost(?::[0-9]{1,5})?)(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?\z")]
     private static partial Regex ImageRegex();
 
-    [GeneratedRegex("^/[A-Za-z0-9._~/-]*$")]
+    [GeneratedRegex(@"^/[A-Za-z0-9._~/-]*\z")]
     private static partial Regex HttpPathRegex();
 
-    [GeneratedRegex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,3}( [\\x21-\\x7e][\\x20-\\x7e]*)?$")]
+    [GeneratedRegex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,3}( [\\x21-\\x7e][\\x20-\\x7e]*)?\\z")]
     private static partial Regex HostKeyRegex();
 }

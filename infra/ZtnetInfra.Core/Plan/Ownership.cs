@@ -1,0 +1,40 @@
+namespace ZtnetInfra.Core.Plan;
+
+/// <summary>
+/// Where the stack records on the host what it made, so that a delete touches only that.
+/// Records are root's: the service user can neither write nor replace them.
+/// </summary>
+public static class Ownership
+{
+    /// <summary>Root-owned (0755): one record per service account, named after it.</summary>
+    public const string StateDirectory = "/var/lib/ztnet-infra";
+
+    /// <summary>
+    /// <c>accounts/NAME</c>: <c>origin=created|adopted</c>, <c>uid=</c>, <c>subuid=</c>/<c>subgid=</c> ranges the
+    /// stack added, <c>data=</c> directories that hold the account's files. <c>NAME.linger</c>: the stack
+    /// turned linger on. <c>NAME.migrate</c>: sub-ids were added to an account podman may have used.
+    /// </summary>
+    public const string AccountRecords = StateDirectory + "/accounts";
+
+    /// <summary>A root-owned file in the data directory: <c>service-user=NAME</c>, <c>directory=created|existing</c>.</summary>
+    public const string MarkerName = ".ztnet-infra";
+
+    /// <summary>Bash functions the ownership scripts share: <c>refuse</c>, <c>link_in_path</c>, <c>value</c>.</summary>
+    public const string ShellHelpers = """
+        refuse() { printf 'ztnet-infra: %s\n' "$*" >&2; exit 1; }
+        # The first symbolic link on the way to $1 (itself included), if any.
+        link_in_path() {
+          local p="" part
+          local -a parts
+          IFS=/ read -r -a parts <<< "${1#/}"
+          for part in "${parts[@]}"; do
+            p="$p/$part"
+            if [ -L "$p" ]; then printf '%s\n' "$p"; return 0; fi
+            [ -e "$p" ] || return 1
+          done
+          return 1
+        }
+        # value FILE KEY: every value of KEY= lines in a record, one a line.
+        value() { awk -v k="$2" 'index($0, k "=") == 1 { print substr($0, length(k) + 2) }' "$1"; }
+        """;
+}

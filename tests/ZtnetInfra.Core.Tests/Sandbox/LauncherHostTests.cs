@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Shell;
+
+namespace ZtnetInfra.Core.Tests.Sandbox;
+
+/// <summary>
+/// The launcher as sent over SSH, run for real: a destroy never waits on a stopped user manager,
+/// and a login whose sudo wants a password stops at once with sudo's own message.
+/// </summary>
+[Trait("Category", "Sandbox")]
+public class LauncherHostTests
+{
+    [SandboxFact]
+    public void A_sudo_that_wants_a_password_fails_at_once_with_its_own_message()
+    {
+        var bin = Tools.TempDir();
+        try
+        {
+            var sudo = Path.Combine(bin, "sudo");
+            File.WriteAllText(sudo, "#!/bin/sh\necho \"sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper\" >&2\nexit 1\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(sudo, (UnixFileMode)0b111_101_101);
+            var plan = Stacks.Plan(Stacks.With(("sshUser", "admin")));
+
+            foreach (var script in new[] { plan.Step("service-account").Create, plan.Step("unit-caddy").Create, plan.Step("unit-caddy").Delete! })
+            {
+                var clock = Stopwatch.StartNew();
+                // An unprivileged login, as `nobody`.
+                var r = Tools.Run("runuser", ["-u", "nobody", "--", "env", "-i", $"PATH={bin}:/usr/bin:/bin", "sh", "-c", script.Command]);
+
+                Assert.Equal(1, r.ExitCode);
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+                Assert.Contains("the SSH login nobody (ztnet:sshUser) cannot become root without a password; sudo -n said: sudo: a terminal is required", r.Output);
+                Assert.Contains("NOPASSWD", r.Output);
+            }
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
+    [SandboxFact]
+    public void A_service_user_delete_starts_a_stopped_user_manager() => HostSandbox.Use(box =>
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+        Assert.Equal(0, box.Run(plan.Step("service-account").Create, "service-account").ExitCode);
+        var uid = box.Ok("id -u ztnet").Trim();
+
+        var clock = Stopwatch.StartNew();
+        var r = box.Bash("sh -c " + Sh.Quote(plan.Step("unit-caddy").Delete!.Command));
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.Contains($"starting user@{uid}.service for this delete", r.Output);
+        Assert.Contains($"systemctl start user@{uid}.service", box.Calls());
+        Assert.Contains(box.Calls(), c => c.StartsWith("runuser -u ztnet --", StringComparison.Ordinal) && c.Contains($"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus"));
+    });
+
+    [SandboxFact]
+    public void A_service_user_delete_without_any_user_manager_goes_on_with_podman_directly() => HostSandbox.Use(box =>
+    {
+        var plan = Stacks.Plan(Stacks.Minimal());
+        Assert.Equal(0, box.Run(plan.Step("service-account").Create, "service-account").ExitCode);
+        File.WriteAllText(box.NoUserManagerFlag, "");
+        var delete = plan.Step("unit-caddy").Delete!;
+
+        var clock = Stopwatch.StartNew();
+        var launched = box.Bash("sh -c " + Sh.Quote(delete.Command));
+
+        Assert.True(launched.ExitCode == 0, launched.Output);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.Contains("warning: no user manager for ztnet: deleting with podman directly", launched.Output);
+        var runuser = Assert.Single(box.Calls(), c => c.StartsWith("runuser -u ztnet --", StringComparison.Ordinal));
+        Assert.DoesNotContain("DBUS_SESSION_BUS_ADDRESS", runuser);
+
+        // The body itself, where every `systemctl --user` fails: it finishes, warns, and removes the container.
+        var body = box.Run(delete, "unit-caddy");
+        Assert.True(body.ExitCode == 0, body.Output);
+        Assert.Contains("warning: systemctl --user daemon-reload failed", body.Output);
+        Assert.Contains(box.Calls(), c => c.StartsWith("podman rm --force --ignore", StringComparison.Ordinal));
+    });
+}
