@@ -125,7 +125,6 @@ public sealed class ZtnetStack : ComponentResource
                 commandArgs.Triggers = Triggers(plan, steps, step);
                 opts.DeleteBeforeReplace = true;
             }
-            if (step.RetainOnDelete) opts.RetainOnDelete = true;
             if (step.Update is not null) commandArgs.Update = step.Update.Command;
             if (step.Delete is not null) commandArgs.Delete = step.Delete.Command;
             if (!step.SecretStdin.IsEmpty)
