@@ -113,11 +113,13 @@ public sealed class PlanUnderEngineRulesTests
 
         var run = ex.Destroy();
 
-        var withDelete = applied.Steps.Where(s => s.Delete is not null).ToList();
+        // Steps retained on delete (the kept account and data directory) run nothing.
+        var withDelete = applied.Steps.Where(s => s.Delete is not null && !s.RetainOnDelete).ToList();
+        Assert.Contains(applied.Steps, s => s.RetainOnDelete);
         Assert.Equal(withDelete.Select(s => s.Name).Order(), run.Select(r => r.Step).Order());
         Assert.All(run, r => Assert.Equal(applied.Step(r.Step).Delete!.Command, r.Command));
         foreach (var step in withDelete)
-        foreach (var dep in step.DependsOn.Concat(step.IdentityFrom).Where(d => applied.Step(d).Delete is not null))
+        foreach (var dep in step.DependsOn.Concat(step.IdentityFrom).Where(d => applied.Step(d) is { Delete: not null, RetainOnDelete: false }))
             Assert.True(ssh.Of(step.Delete!.Command).End < ssh.Of(applied.Step(dep).Delete!.Command).Start, $"{step.Name} must be deleted before {dep}");
         Assert.True(ex.State.IsEmpty);
     }
