@@ -80,7 +80,7 @@ public class UnitContentTests
     {
         var run = ExecStart(Unit(ServiceCatalogue.Caddy.Unit));
 
-        Assert.Contains("--health-cmd \"wget -q -O /dev/null --header 'Host: health.invalid' http://127.0.0.1:80/\"", run);
+        Assert.Contains("--health-cmd \"wget -S -T 20 -O /dev/null --header 'Host: health.invalid' http://127.0.0.1:80/ 2>&1 | grep -q 'HTTP/[0-9.]* [23][0-9][0-9]'\"", run);
         Assert.DoesNotContain("curl", run);
     }
 

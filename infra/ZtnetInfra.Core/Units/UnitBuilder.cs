@@ -126,9 +126,10 @@ public static class UnitBuilder
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "caddy_config")}:/config")
             // `caddy reverse-proxy` runs without the admin API: probe the HTTP listener instead,
             // with busybox wget, which every alpine tag has (curl only from 2.11, caddy-docker
-            // #435). A host Caddy does not serve gets an empty 200 rather than the redirect to
-            // HTTPS, which wget would follow to the public name.
-            .Then("--health-cmd", "wget -q -O /dev/null --header 'Host: health.invalid' http://127.0.0.1:80/")
+            // #435). Caddy answers every host on :80 with a redirect to HTTPS, and busybox wget
+            // cannot be told not to follow it: the check reads the first status line (-S) and
+            // names a host that does not resolve, so the redirect is never followed off the pod.
+            .Then("--health-cmd", "wget -S -T 20 -O /dev/null --header 'Host: health.invalid' http://127.0.0.1:80/ 2>&1 | grep -q 'HTTP/[0-9.]* [23][0-9][0-9]'")
             .Then(HealthOptions(onFailure: "kill"));
         run.Then(s.CaddyImage);
         var proxy = new List<UnitValue> { "caddy", "reverse-proxy", "--from", $"https://{s.Domain}", "--to", "127.0.0.1:3000" };
