@@ -68,9 +68,11 @@ fi
 mkdir -p "$OUT" "$WORK" "$DEBS_ROOT"
 rm -f "$OUT/.stamp"
 ROOTFS=$WORK/vm-rootfs
-# podman 4.3 refuses a runroot path longer than 50 characters: a short private one in /run.
+# podman 4.3 refuses a runroot path longer than 50 characters: a short private one in /run. The
+# tmpdir is private too: `system reset` would otherwise empty /run/libpod under any other podman
+# running on this machine (a second build, the core tests).
 RUNROOT=$(mktemp -d /run/testhost-podman.XXXXXX)
-PODMAN=(podman --root "$WORK/storage" --runroot "$RUNROOT")
+PODMAN=(podman --root "$WORK/storage" --runroot "$RUNROOT" --tmpdir "$RUNROOT/tmp")
 
 unmount_all() {
   local m
