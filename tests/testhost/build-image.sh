@@ -18,13 +18,14 @@
 # packages (PostgreSQL and Caddy real, ZTNet and ZeroTier small stand-ins: images/*/), each FROM a
 # debootstrapped base: PostgreSQL 15 from $TESTHOST_PG_SUITE (bookworm, with bookworm-security),
 # the others from $TESTHOST_SUITE, Caddy 2.11.4's own package from $TESTHOST_CADDY_SUITE (forky).
-# They are saved as
-# one OCI layout and served inside the guest by a read-only registry on 127.0.0.1:5000 to which
-# registries.conf sends docker.io. So the plan's own units pull them by their real names, as on a
+# They are saved as one OCI layout and served inside the guest by a read-only registry on
+# 127.0.0.1:5000 to which registries.conf sends docker.io. So the plan's own units pull them by their real names, as on a
 # real server, and nothing is preloaded into the service user's storage.
 #
-# The cache is keyed by a digest of this script, the fixtures and the settings that shape the
-# image: change any of them and the next run rebuilds. FORCE=1 rebuilds anyway.
+# Each suite has its own build and cache ($TESTHOST_CACHE/$TESTHOST_SUITE/{out,work}; .debs in
+# $TESTHOST_CACHE/debs/SUITE). It is keyed by a digest of this script, the fixtures and the
+# settings that shape the image: change any of them and the next run rebuilds. FORCE=1 rebuilds
+# anyway. tests/testhost/check-images.sh checks the built images' contracts without a VM.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=testhost-env.sh
@@ -68,9 +69,11 @@ fi
 mkdir -p "$OUT" "$WORK" "$DEBS_ROOT"
 rm -f "$OUT/.stamp"
 ROOTFS=$WORK/vm-rootfs
-# podman 4.3 refuses a runroot path longer than 50 characters: a short private one in /run.
+# podman 4.3 refuses a runroot path longer than 50 characters: a short private one in /run. The
+# tmpdir is private too: `system reset` would otherwise empty /run/libpod under any other podman
+# running on this machine (a second build, the core tests).
 RUNROOT=$(mktemp -d /run/testhost-podman.XXXXXX)
-PODMAN=(podman --root "$WORK/storage" --runroot "$RUNROOT")
+PODMAN=(podman --root "$WORK/storage" --runroot "$RUNROOT" --tmpdir "$RUNROOT/tmp")
 
 unmount_all() {
   local m

@@ -9,7 +9,9 @@
 # Needs: the .NET SDK of this repository on PATH; apt-get for the rest (installed when missing).
 # Logs (executor log, test results, guest journal and console): $TESTHOST_LOG_DIR,
 # default $TESTHOST_RUN/logs. TESTHOST_LOGIN=root makes the deployment log in as root instead of
-# the sudo user. Extra arguments go to `dotnet test` (e.g. --filter 'Category=Executor').
+# the sudo user. TESTHOST_SUITE=forky runs it all on a Debian forky guest (Podman 5.8, systemd
+# 262) instead of trixie, from its own cached build (README "Suites"). Extra arguments go to
+# `dotnet test` (e.g. --filter 'Category=Executor').
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
