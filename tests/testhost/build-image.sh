@@ -147,7 +147,16 @@ merge=()
 for pair in $TESTHOST_IMAGES; do
   fixture=${pair%%=*} name=${pair#*=}
   case $fixture in
-    postgres) suite=$TESTHOST_PG_SUITE ;;
+    postgres2)
+      # The same image under a second tag, for a PostgreSQL image change (it shares every layer).
+      [ -n "${pg_name:-}" ] || die "the postgres2 fixture must come after postgres in TESTHOST_IMAGES"
+      "${PODMAN[@]}" tag "$pg_name" "$name"
+      log "container images: $name (postgres2: $pg_name under a second tag)"
+      "${PODMAN[@]}" save --quiet --format oci-dir -o "$WORK/oci/$fixture" "$name"
+      merge+=("$name=$WORK/oci/$fixture")
+      echo "$name" >> "$WORK/images.list"
+      continue ;;
+    postgres) suite=$TESTHOST_PG_SUITE; pg_name=$name ;;
     caddy|caddy2|zerotier|ztnet) suite=$TESTHOST_SUITE ;;
     *) die "unknown image fixture '$fixture' in TESTHOST_IMAGES" ;;
   esac

@@ -14,6 +14,9 @@ public sealed class TestHostFixture : IDisposable
 {
     public const string SecondCaddyImage = "docker.io/library/caddy:2.11.4-alpine-testhost2";
 
+    /// <summary>The PostgreSQL image under a second tag (tests/testhost/testhost-env.sh): an image change that takes a backup.</summary>
+    public const string SecondPostgresImage = "docker.io/library/postgres:15.19-alpine-testhost2";
+
     private readonly OpenSshRunner _guestSsh;
     private readonly List<TestStack> _stacks = [];
 
@@ -27,7 +30,7 @@ public sealed class TestHostFixture : IDisposable
         Guest = new Guest(_guestSsh, Stack.Settings.ServiceUser);
 
         var s = Stack.Settings;
-        var missing = new[] { s.PostgresImage, s.ZerotierImage, s.ZtnetImage, s.CaddyImage, SecondCaddyImage }
+        var missing = new[] { s.PostgresImage, s.ZerotierImage, s.ZtnetImage, s.CaddyImage, SecondCaddyImage, SecondPostgresImage }
             .Where(i => !Env.Images.Contains(i)).ToList();
         if (missing.Count > 0)
             throw new InvalidOperationException(

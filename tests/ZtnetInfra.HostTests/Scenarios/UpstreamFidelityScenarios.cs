@@ -120,4 +120,31 @@ public sealed partial class StackOnTestHostTests
         var again = host.Stack.RunStep(host.Stack.Plan, "health-gate", GateTimeout);
         Assert.True(again.ExitCode == 0, again.Stderr);
     }
+
+    [Fact, Scenario(14)]
+    public void A_PostgreSQL_image_change_leaves_a_dump_in_the_backups_that_restores_into_a_fresh_database()
+    {
+        host.EnsureApplied();
+        var s = host.Stack.Settings;
+        host.Guest.AsServiceUserOk("podman exec -i postgres psql -q -v ON_ERROR_STOP=1 -U postgres -d ztnet",
+            "CREATE TABLE IF NOT EXISTS testhost_backup (note text);\nINSERT INTO testhost_backup VALUES ('before the image change');\n");
+        host.Stack.Set(SettingKeys.PostgresImage, TestHostFixture.SecondPostgresImage);
+
+        var run = host.Stack.Apply();
+
+        output.WriteLine("postgres image change ran: " + string.Join(", ", run.Select(r => r.Step)));
+        Assert.Contains("database dumped to", run.Single(r => r.Step == "unit-postgres").Result.Stdout, StringComparison.Ordinal);
+        var backups = ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory);
+        var dump = host.Guest.RootOk($"ls -1 {backups}/ztnet-*.dump | tail -n 1").Trim();
+        Assert.StartsWith(backups + "/ztnet-", dump, StringComparison.Ordinal);
+        Assert.Equal(TestHostFixture.SecondPostgresImage, host.Guest.AsServiceUserOk("podman inspect --format '{{.ImageName}}' postgres").Trim());
+
+        // The README's restore command, into a fresh database.
+        host.Guest.AsServiceUserOk("podman exec postgres createdb -U postgres restore_check");
+        host.Guest.RootOk($"cat {dump} | runuser -u {s.ServiceUser} -- env -C / XDG_RUNTIME_DIR=/run/user/$(id -u {s.ServiceUser}) "
+                          + "podman exec -i postgres pg_restore -U postgres -d restore_check --no-owner");
+        var note = host.Guest.AsServiceUserOk("podman exec postgres psql -tA -U postgres -d restore_check -c 'SELECT note FROM testhost_backup'");
+        Assert.Equal("before the image change", note.Trim());
+        host.Guest.AsServiceUserOk("podman exec postgres dropdb -U postgres restore_check");
+    }
 }
