@@ -9,50 +9,36 @@ namespace ZtnetInfra.Core.Tests;
 /// </summary>
 public class HostCheckTests
 {
+    /// <summary>Stand-ins that record every call; `apt-cache policy podman` offers <c>candidate</c>.</summary>
     private sealed class FakeHost : IDisposable
     {
-        public string Dir { get; } = Tools.TempDir();
-        private string Bin => Path.Combine(Dir, "bin");
-        public string Calls => Path.Combine(Dir, "calls.log");
+        private readonly FakeBin _bin = new();
+        private string Calls => Path.Combine(_bin.Home, "calls.log");
 
         /// <param name="candidate">What `apt-cache policy podman` offers.</param>
         /// <param name="installed">Packages dpkg-query reports as installed.</param>
         public FakeHost(string candidate, params string[] installed)
         {
-            Directory.CreateDirectory(Bin);
-            Write("dpkg-query", $$"""
+            Tool("dpkg-query", $$"""
                 pkg=${@: -1}
                 for p in {{string.Join(' ', installed)}}; do
                   if [ "$p" = "$pkg" ]; then printf 'install ok installed'; exit 0; fi
                 done
                 exit 1
                 """);
-            Write("apt-cache", $$"""
-                printf 'podman:\n  Installed: (none)\n  Candidate: %s\n  Version table:\n' '{{candidate}}'
-                """);
-            Write("apt-get", "exit 0");
-            Write("podman", $$"""
-                echo '{{candidate.Split(':').Last().Split('+')[0]}}'
-                """);
-            Write("pasta", "exit 0");
+            Tool("apt-cache", $"printf 'podman:\n  Installed: (none)\n  Candidate: %s\n  Version table:\n' '{candidate}'");
+            Tool("apt-get", "exit 0");
+            Tool("podman", $"echo '{candidate.Split(':').Last().Split('+')[0]}'");
+            Tool("pasta", "exit 0");
         }
 
-        private void Write(string tool, string body)
-        {
-            var path = Path.Combine(Bin, tool);
-            File.WriteAllText(path, $"#!/bin/bash\necho \"{tool} $*\" >> \"{Calls}\"\n{body}\n");
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        private void Tool(string tool, string body) => _bin.Tool(tool, $"echo \"{tool} $*\" >> \"{Calls}\"\n{body}");
 
-        public Tools.Result Run(StepScript script) =>
-            Tools.Run("bash", ["-c", script.Body], env: new Dictionary<string, string>
-            {
-                ["PATH"] = Bin + ":" + Environment.GetEnvironmentVariable("PATH"),
-            });
+        public Tools.Result Run(StepScript script) => _bin.Run(script);
 
         public string[] CallLines() => File.Exists(Calls) ? File.ReadAllLines(Calls) : [];
 
-        public void Dispose() => Directory.Delete(Dir, recursive: true);
+        public void Dispose() => _bin.Dispose();
     }
 
     private static RemoteStep Step() => Stacks.Plan(Stacks.Minimal()).Step("host-packages");

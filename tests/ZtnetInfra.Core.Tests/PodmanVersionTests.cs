@@ -16,48 +16,39 @@ public class PodmanVersionTests
     /// <summary>A fake podman keeping secrets as files; `--replace` of a missing one fails as 4.9.3 does when told to.</summary>
     private sealed class FakePodman : IDisposable
     {
-        public string Home { get; } = Tools.TempDir();
-        private string Bin => Path.Combine(Home, "bin");
+        private readonly FakeBin _bin = new();
 
-        public FakePodman(bool replaceNeedsExisting)
-        {
-            Directory.CreateDirectory(Bin);
-            var path = Path.Combine(Bin, "podman");
-            File.WriteAllText(path, $$"""
-                #!/bin/bash
-                store={{Home}}/secrets
-                mkdir -p "$store"
-                echo "podman $*" >> {{Home}}/calls.log
-                case "$1 $2" in
-                  "secret inspect") [ -f "$store/$3" ]; exit $? ;;
-                  "secret rm") rm -f "$store/$3"; exit 0 ;;
-                  "secret create")
-                    shift 2
-                    replace=0
-                    if [ "$1" = --replace ]; then replace=1; shift; fi
-                    name=$1
-                    if [ -f "$store/$name" ] && [ "$replace" -eq 0 ]; then echo "Error: $name: secret name in use" >&2; exit 125; fi
-                    if [ "$replace" -eq 1 ] && [ ! -f "$store/$name" ] && [ {{(replaceNeedsExisting ? 1 : 0)}} -eq 1 ]; then
-                      echo "Error: deleting secret : : no secret data with ID" >&2; exit 125
-                    fi
-                    cat > "$store/$name.new" && mv "$store/$name.new" "$store/$name"
-                    exit 0 ;;
-                esac
-                exit 0
-                """);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        public string Home => _bin.Home;
 
-        public Tools.Result Run(StepScript script, string stdin) =>
-            Tools.Run("bash", ["-c", script.Body], stdin: stdin, env: new Dictionary<string, string>
-            {
-                ["HOME"] = Home,
-                ["PATH"] = Bin + ":" + Environment.GetEnvironmentVariable("PATH"),
-            });
+        public string Bin => _bin.Bin;
+
+        public FakePodman(bool replaceNeedsExisting) => _bin.Tool("podman", $$"""
+            store={{Home}}/secrets
+            mkdir -p "$store"
+            echo "podman $*" >> {{Home}}/calls.log
+            case "$1 $2" in
+              "secret inspect") [ -f "$store/$3" ]; exit $? ;;
+              "secret rm") rm -f "$store/$3"; exit 0 ;;
+              "secret create")
+                shift 2
+                replace=0
+                if [ "$1" = --replace ]; then replace=1; shift; fi
+                name=$1
+                if [ -f "$store/$name" ] && [ "$replace" -eq 0 ]; then echo "Error: $name: secret name in use" >&2; exit 125; fi
+                if [ "$replace" -eq 1 ] && [ ! -f "$store/$name" ] && [ {{(replaceNeedsExisting ? 1 : 0)}} -eq 1 ]; then
+                  echo "Error: deleting secret : : no secret data with ID" >&2; exit 125
+                fi
+                cat > "$store/$name.new" && mv "$store/$name.new" "$store/$name"
+                exit 0 ;;
+            esac
+            exit 0
+            """);
+
+        public Tools.Result Run(StepScript script, string stdin) => _bin.Run(script, stdin);
 
         public string Secret(string name) => File.ReadAllText(Path.Combine(Home, "secrets", name));
 
-        public void Dispose() => Directory.Delete(Home, recursive: true);
+        public void Dispose() => _bin.Dispose();
     }
 
     [Theory]
@@ -86,7 +77,7 @@ public class PodmanVersionTests
         using var podman = new FakePodman(replaceNeedsExisting: true);
         var r = Tools.Run("bash", ["-c", "printf x | podman secret create --replace missing -"], env: new Dictionary<string, string>
         {
-            ["PATH"] = Path.Combine(podman.Home, "bin") + ":" + Environment.GetEnvironmentVariable("PATH"),
+            ["PATH"] = podman.Bin + ":" + Environment.GetEnvironmentVariable("PATH"),
         });
         Assert.Equal(125, r.ExitCode);
         Assert.Contains("no secret data with ID", r.Output);

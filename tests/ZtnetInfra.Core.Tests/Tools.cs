@@ -55,3 +55,34 @@ public static class Tools
         }
     }
 }
+
+/// <summary>
+/// A throw-away folder whose bin/ holds stand-in programs, first on PATH when a script body runs:
+/// the way the step scripts are run here against fake systemctl, podman, apt and friends.
+/// </summary>
+public sealed class FakeBin : IDisposable
+{
+    public string Home { get; } = Tools.TempDir();
+
+    public string Bin => Path.Combine(Home, "bin");
+
+    public FakeBin() => Directory.CreateDirectory(Bin);
+
+    /// <summary>Writes an executable bash stand-in for <paramref name="tool"/>.</summary>
+    public void Tool(string tool, string body)
+    {
+        var path = Path.Combine(Bin, tool);
+        File.WriteAllText(path, "#!/bin/bash\n" + body + "\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>Runs a step script's body with HOME here and the stand-ins first on PATH.</summary>
+    public Tools.Result Run(ZtnetInfra.Core.Plan.StepScript script, string stdin = "") =>
+        Tools.Run("bash", ["-c", script.Body], stdin: stdin, env: new Dictionary<string, string>
+        {
+            ["HOME"] = Home,
+            ["PATH"] = Bin + ":" + Environment.GetEnvironmentVariable("PATH"),
+        });
+
+    public void Dispose() => Directory.Delete(Home, recursive: true);
+}
