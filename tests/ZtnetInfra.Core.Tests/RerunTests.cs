@@ -104,6 +104,8 @@ public class RerunTests
     {
         using var host = new FakeHost();
         var step = Stacks.Plan(Stacks.Minimal()).Step("database-password");
+        // It waits for the real server, over TCP: the first-start server answers on the socket, then stops.
+        Assert.Contains("pg_isready -q -h 127.0.0.1", step.Create.Body);
         const string stdin = "Pg0123456789abcdefXYZ\nAuth-0123456789-0123456789-0123456789\n";
 
         var first = host.Run(step.Create, stdin);

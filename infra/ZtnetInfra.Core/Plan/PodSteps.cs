@@ -160,9 +160,11 @@ internal static class PodSteps
         // made by the official image's initdb trusts TCP logins from 127.0.0.1 (no -A): those
         // lines become scram-sha-256. Then ZTNet restarts if the secrets it runs with changed.
         var create = ReadSecrets(new Script("the database requires the current password over TCP; ZTNet restarts after a rotation"))
+            // Ready over TCP: the entrypoint's first-start server answers on the socket only, then
+            // shuts down (seen on the VM: "the database system is shutting down").
             .Line("ready=0")
             .Line("for _ in $(seq 1 300); do")
-            .Line($"  if podman exec {pg} pg_isready -q -U {user} >/dev/null 2>&1; then ready=1; break; fi")
+            .Line($"  if podman exec {pg} pg_isready -q -h 127.0.0.1 -U {user} >/dev/null 2>&1; then ready=1; break; fi")
             .Line("  sleep 2")
             .Line("done")
             .Line("if [ \"$ready\" -ne 1 ]; then")
