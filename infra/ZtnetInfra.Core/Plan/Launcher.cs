@@ -53,7 +53,9 @@ public static class Launcher
                 "ztnet_home=${ztnet_home#*:*:*:*:*:}",
                 "ztnet_home=${ztnet_home%%:*}",
                 // /run/user/UID is private to that user: a sudo login must look through root's eyes.
-                "ztnet_manager_up() { as_root test -S \"/run/user/$ztnet_uid/bus\" && as_root test -S \"/run/user/$ztnet_uid/systemd/private\"; }",
+                // The unit must be active too: a stopped manager can leave its socket files behind
+                // (seen on the VM: "Connection refused" on a stale bus socket).
+                "ztnet_manager_up() { as_root systemctl is-active --quiet \"user@$ztnet_uid.service\" && as_root test -S \"/run/user/$ztnet_uid/bus\" && as_root test -S \"/run/user/$ztnet_uid/systemd/private\"; }",
                 "ztnet_bus=\"unix:path=/run/user/$ztnet_uid/bus\"",
                 "ztnet_runtime=\"/run/user/$ztnet_uid\"",
             ]);
@@ -67,7 +69,7 @@ public static class Launcher
                     "  echo \"ztnet-infra: the user manager of $ztnet_user is not running: starting user@$ztnet_uid.service for this delete\" >&2",
                     "  if as_root systemctl start \"user@$ztnet_uid.service\"; then",
                     "    ztnet_wait=0",
-                    "    while ! ztnet_manager_up && [ \"$ztnet_wait\" -lt 10 ]; do ztnet_wait=$((ztnet_wait + 1)); sleep 1; done",
+                    "    while ! ztnet_manager_up && [ \"$ztnet_wait\" -lt 60 ]; do ztnet_wait=$((ztnet_wait + 1)); sleep 1; done",
                     "  fi",
                     "fi",
                     "if ! ztnet_manager_up; then",

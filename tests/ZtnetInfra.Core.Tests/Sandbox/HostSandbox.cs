@@ -147,6 +147,12 @@ public sealed class HostSandbox : IDisposable
             ["systemctl"] = managerSockets + $$"""
 
                 if [ -e {{noManager}} ] && [ "$1" = --user ]; then echo "Failed to connect to bus: No medium found" >&2; exit 1; fi
+                # A user manager is active once it has made its sockets (and never while none can run).
+                if [ "$1" = is-active ] && [ "${3:-}" != "${3#user@}" ]; then
+                  uid=${3#user@}; uid=${uid%.service}
+                  if [ -e {{noManager}} ] || [ ! -S "/run/user/$uid/systemd/private" ]; then exit 3; fi
+                  exit 0
+                fi
                 case "$1 $2" in
                   "start user@"*.service)
                     if [ -e {{noManager}} ]; then echo "Job for $2 failed." >&2; exit 1; fi
