@@ -69,6 +69,19 @@ public class UnitContentTests
     }
 
     [Fact]
+    public void ZTNet_logs_in_with_its_own_role_and_only_the_database_image_knows_the_superuser()
+    {
+        var ztnet = ExecStart(Unit(ServiceCatalogue.Ztnet.Unit));
+        var postgres = ExecStart(Unit(ServiceCatalogue.Postgres.Unit));
+
+        Assert.Contains("--env POSTGRES_USER=ztnet", ztnet);
+        Assert.DoesNotContain("POSTGRES_USER=postgres", ztnet);
+        Assert.Contains("--env POSTGRES_DB=ztnet", ztnet);
+        // The entrypoint creates the superuser (and database ztnet) with this name.
+        Assert.Contains("--env POSTGRES_USER=postgres", postgres);
+    }
+
+    [Fact]
     public void ZeroTier_gets_no_management_allow_list_loopback_may_always_manage()
     {
         // An address without /bits would allow every address (ZeroTierOne node/InetAddress.cpp).

@@ -124,7 +124,7 @@ internal static class PodSteps
          .Line($"if podman container exists {pg} && [ \"$(podman inspect --format '{{{{.ImageName}}}}' {pg})\" != \"$image\" ]; then")
          .Line("  install -d -m 0700 \"$backups\"")
          .Line("  dump=\"$backups/ztnet-$(date -u +%Y%m%dT%H%M%SZ).dump\"")
-         .Line($"  if ! podman exec {pg} pg_dump -U {ServiceCatalogue.DatabaseUser} -d {ServiceCatalogue.DatabaseName} --format=custom > \"$dump.tmp\"; then")
+         .Line($"  if ! podman exec {pg} pg_dump -U {ServiceCatalogue.DatabaseSuperuser} -d {ServiceCatalogue.DatabaseName} --format=custom > \"$dump.tmp\"; then")
          .Line("    rm -f \"$dump.tmp\"")
          .Line("    echo \"ztnet-infra: the backup before the PostgreSQL image change failed: the running database is untouched\" >&2")
          .Line("    exit 1")
@@ -154,17 +154,23 @@ internal static class PodSteps
     public static RemoteStep DatabasePassword(StepFactory f)
     {
         var pg = ServiceCatalogue.Postgres.Name;
-        var user = ServiceCatalogue.DatabaseUser;
+        var admin = ServiceCatalogue.DatabaseSuperuser;
+        var role = ServiceCatalogue.DatabaseUser;
+        var db = ServiceCatalogue.DatabaseName;
         // PostgreSQL reads its password only when it creates its data directory: a kept
-        // directory (a recreated stack) or a rotated password needs ALTER USER. A kept directory
+        // directory (a recreated stack) or a rotated password needs ALTER ROLE. A kept directory
         // made by the official image's initdb trusts TCP logins from 127.0.0.1 (no -A): those
-        // lines become scram-sha-256. Then ZTNet restarts if the secrets it runs with changed.
-        var create = ReadSecrets(new Script("the database requires the current password over TCP; ZTNet restarts after a rotation"))
+        // lines become scram-sha-256. ZTNet gets its own role, owner of its database and of what
+        // an older stack's ZTNet made there as the superuser; the superuser loses its password,
+        // so only `podman exec` over the container's socket reaches it. All in one transaction:
+        // ZTNet (waiting for its login) never sees the role without its database. Then ZTNet
+        // restarts if the secrets it runs with changed.
+        var create = ReadSecrets(new Script("the database requires the current password over TCP; ZTNet has its own non-superuser role; ZTNet restarts after a rotation"))
             // Ready over TCP: the entrypoint's first-start server answers on the socket only, then
             // shuts down (seen on the VM: "the database system is shutting down").
             .Line("ready=0")
             .Line("for _ in $(seq 1 300); do")
-            .Line($"  if podman exec {pg} pg_isready -q -h 127.0.0.1 -U {user} >/dev/null 2>&1; then ready=1; break; fi")
+            .Line($"  if podman exec {pg} pg_isready -q -h 127.0.0.1 -U {admin} >/dev/null 2>&1; then ready=1; break; fi")
             .Line("  sleep 2")
             .Line("done")
             .Line("if [ \"$ready\" -ne 1 ]; then")
@@ -181,11 +187,19 @@ internal static class PodSteps
             // The statement that carries the password is kept out of the server log, even when it fails.
             .Line("{")
             .Line("  printf '%s\\n' 'SET log_statement = none;' 'SET log_min_error_statement = panic;' 'SET log_min_duration_statement = -1;'")
-            .Line($"  printf \"ALTER USER {user} WITH PASSWORD '%s';\\n\" \"$pg_password\"")
+            .Line("  cat <<'SQL'")
+            .Line(RoleSql(role))
+            .Line("SQL")
+            .Line($"  printf \"ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '%s';\\n\" \"$pg_password\"")
+            .Line("  cat <<'SQL'")
+            .Line($"ALTER ROLE {admin} WITH PASSWORD NULL;")
+            .Line($"ALTER DATABASE {db} OWNER TO {role};")
+            .Line(OwnershipSql(role))
+            .Line("SQL")
             .Line("  if [ -n \"$changed\" ]; then printf '%s\\n' 'SELECT pg_reload_conf();'; fi")
-            .Line($"}} | podman exec -i {pg} psql -q -X -v ON_ERROR_STOP=1 -U {user} -d postgres >/dev/null")
+            .Line($"}} | podman exec -i {pg} psql -q -X -1 -v ON_ERROR_STOP=1 -U {admin} -d {db} >/dev/null")
             .Line("if [ -n \"$changed\" ]; then echo \"ztnet-infra: TCP logins to PostgreSQL now need the password (trust lines in pg_hba.conf replaced)\"; fi")
-            .Line("echo \"ztnet-infra: database password in effect\"")
+            .Line($"echo \"ztnet-infra: database password in effect; ZTNet logs in as {role}, owner of the database {db}, not a superuser\"")
             .Line($"digest_file=\"{AppliedSecretsDigest}\"")
             .Line("digest=$(printf '%s\\n%s\\n' \"$pg_password\" \"$auth_secret\" | sha256sum | cut -d' ' -f1)")
             .Line("if [ -f \"$digest_file\" ] && [ \"$(cat \"$digest_file\")\" != \"$digest\" ]; then")
@@ -199,6 +213,30 @@ internal static class PodSteps
         return f.Make("database-password", "Database requires the current password; ZTNet restarts after a rotation", StepAccount.ServiceUser, create,
             delete: delete, dependsOn: ["enable-units"], secrets: [PlanSecret.PostgresPassword, PlanSecret.AuthSecret]);
     }
+
+    /// <summary>Creates ZTNet's role when it is missing (no password yet: the next statement sets it).</summary>
+    internal static string RoleSql(string role) =>
+        $"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role}; END IF; END $$;";
+
+    /// <summary>
+    /// Hands ZTNet's role what an older stack's ZTNet made in schema public as the superuser:
+    /// tables, views and standalone sequences (those of a column follow their table, ALTER TABLE
+    /// ... OWNER), then enum and domain types. Extension members (pgcrypto's functions) stay.
+    /// Runs again without effect.
+    /// </summary>
+    internal static string OwnershipSql(string role) =>
+        "DO $$ DECLARE r record; BEGIN "
+        + "FOR r IN SELECT c.oid, c.relkind, format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        + "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
+        + "AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') "
+        + "ORDER BY c.relkind = 'S' LOOP "
+        + $"IF (SELECT relowner FROM pg_class WHERE oid = r.oid) <> '{role}'::regrole THEN "
+        + "EXECUTE format(CASE r.relkind WHEN 'S' THEN 'ALTER SEQUENCE %s' WHEN 'v' THEN 'ALTER VIEW %s' WHEN 'm' THEN 'ALTER MATERIALIZED VIEW %s' "
+        + $"WHEN 'f' THEN 'ALTER FOREIGN TABLE %s' ELSE 'ALTER TABLE %s' END || ' OWNER TO {role}', r.name); END IF; END LOOP; "
+        + "FOR r IN SELECT format('%I.%I', n.nspname, t.typname) AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+        + $"WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd') AND t.typowner <> '{role}'::regrole "
+        + "AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') LOOP "
+        + $"EXECUTE format('ALTER TYPE %s OWNER TO {role}', r.name); END LOOP; END $$;";
 
     public static RemoteStep Images(StepFactory f, StackSettings st)
     {

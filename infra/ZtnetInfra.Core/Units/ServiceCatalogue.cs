@@ -10,7 +10,19 @@ public static class ServiceCatalogue
     public const string PostgresSecret = "ztnet-postgres-password";
     public const string AuthSecret = "ztnet-auth-secret";
     public const string DatabaseName = "ztnet";
-    public const string DatabaseUser = "postgres";
+    /// <summary>
+    /// The superuser the PostgreSQL image's entrypoint creates (POSTGRES_USER). Used only over the
+    /// container's own socket (`podman exec`); it has no password, so no TCP login reaches it.
+    /// </summary>
+    public const string DatabaseSuperuser = "postgres";
+
+    /// <summary>
+    /// ZTNet's own role: LOGIN without superuser, owner of its database. ZTNet's migrations
+    /// (sinamics/ztnet v0.8.2 prisma/migrations) create only tables, indexes, sequences and enum
+    /// types in schema public, plus `CREATE EXTENSION IF NOT EXISTS pgcrypto`, a trusted extension
+    /// (PostgreSQL 13+) that the database owner may create.
+    /// </summary>
+    public const string DatabaseUser = "ztnet";
 
     /// <summary>Where podman mounts the database password secret in the PostgreSQL container (type=mount, default target /run/secrets/NAME).</summary>
     public const string PostgresPasswordFile = "/run/secrets/" + PostgresSecret;

@@ -56,7 +56,7 @@ public static class UnitBuilder
         var c = ServiceCatalogue.Postgres;
         var run = RunCommand(s, c)
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "postgres-data")}:/var/lib/postgresql/data")
-            .Then("--env", $"POSTGRES_USER={ServiceCatalogue.DatabaseUser}")
+            .Then("--env", $"POSTGRES_USER={ServiceCatalogue.DatabaseSuperuser}")
             .Then("--env", $"POSTGRES_DB={ServiceCatalogue.DatabaseName}")
             // The official image's initdb runs without -A: pg_hba.conf would trust every TCP login
             // from 127.0.0.1, which is every container of the pod (docker-library/postgres
@@ -69,7 +69,7 @@ public static class UnitBuilder
             .Then("--env", $"POSTGRES_PASSWORD_FILE={ServiceCatalogue.PostgresPasswordFile}")
             // Over TCP: the entrypoint's first-start server listens on the socket only, so this
             // does not pass while initdb runs.
-            .Then("--health-cmd", $"pg_isready -q -h 127.0.0.1 -U {ServiceCatalogue.DatabaseUser} -d {ServiceCatalogue.DatabaseName}")
+            .Then("--health-cmd", $"pg_isready -q -h 127.0.0.1 -U {ServiceCatalogue.DatabaseSuperuser} -d {ServiceCatalogue.DatabaseName}")
             // Never killed on a failed check: a kill during the first initdb leaves a data
             // directory without its databases, and PostgreSQL exits by itself when it fails.
             .Then(HealthOptions(onFailure: "none"));
@@ -108,6 +108,7 @@ public static class UnitBuilder
             .Then("--env", $"NEXTAUTH_URL={s.PublicUrl}")
             .Then("--env", "POSTGRES_HOST=127.0.0.1")
             .Then("--env", "POSTGRES_PORT=5432")
+            // Its own role, not the superuser: made, and given its database, by the database-password step.
             .Then("--env", $"POSTGRES_USER={ServiceCatalogue.DatabaseUser}")
             .Then("--env", $"POSTGRES_DB={ServiceCatalogue.DatabaseName}")
             .Then("--env", "ZT_ADDR=http://127.0.0.1:9993")

@@ -227,8 +227,10 @@ public sealed partial class StackOnTestHostTests(TestHostFixture host, ITestOutp
         Assert.Equal(next.Plan.Steps.Select(x => x.Name).Order(StringComparer.Ordinal), run.Select(r => r.Step).Order(StringComparer.Ordinal));
         var note = host.Guest.AsServiceUserOk("podman exec postgres psql -tA -U postgres -d ztnet -c 'SELECT note FROM testhost_kept'");
         Assert.Equal("written before destroy", note.Trim());
-        var none = host.Guest.AsServiceUser(NoPasswordLogin);
+        var none = host.Guest.AsServiceUser(NoPasswordLogin(ServiceCatalogue.DatabaseUser));
         Assert.True(none.ExitCode != 0, "a TCP login without the password still works on the kept data: " + none.Stdout);
+        // The old way ZTNet was the superuser and made its tables as it: now its own role owns them.
+        Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'testhost_kept'")).Trim());
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ZtnetInfra.Core.Plan;
 using ZtnetInfra.Core.Settings;
+using ZtnetInfra.Core.Shell;
 using ZtnetInfra.Core.Units;
 using ZtnetInfra.HostTests.Executor;
 
@@ -16,18 +17,33 @@ public sealed partial class StackOnTestHostTests
     private static readonly TimeSpan GateTimeout = TimeSpan.FromMinutes(15);
 
     /// <summary>A TCP login from inside the pod (the containers share one network namespace) without a password.</summary>
-    private const string NoPasswordLogin = "podman exec postgres psql -X -w -h 127.0.0.1 -U postgres -d ztnet -Atc 'SELECT 1'";
+    private static string NoPasswordLogin(string role) => $"podman exec postgres psql -X -w -h 127.0.0.1 -U {role} -d ztnet -Atc 'SELECT 1'";
+
+    /// <summary>As the superuser over the PostgreSQL container's socket (the official image trusts it).</summary>
+    private static string AdminQuery(string sql) => $"podman exec postgres psql -X -tA -U postgres -d ztnet -c {Sh.Quote(sql)}";
 
     [Fact, Scenario(9)]
-    public void The_database_refuses_a_TCP_login_without_the_password_from_inside_the_pod()
+    public void The_database_refuses_a_TCP_login_without_the_password_from_inside_the_pod_and_ZTNet_is_no_superuser()
     {
         host.EnsureApplied();
 
-        var none = host.Guest.AsServiceUser(NoPasswordLogin);
-        Assert.NotEqual(0, none.ExitCode);
-        Assert.Matches("no password supplied|password authentication failed", none.Stderr);
+        foreach (var role in new[] { ServiceCatalogue.DatabaseUser, ServiceCatalogue.DatabaseSuperuser })
+        {
+            var none = host.Guest.AsServiceUser(NoPasswordLogin(role));
+            Assert.NotEqual(0, none.ExitCode);
+            Assert.Matches("no password supplied|password authentication failed", none.Stderr);
+        }
         var pg = host.Guest.AsServiceUserOk("podman exec --user postgres postgres sh -c 'grep -E \"^[[:space:]]*host\" \"$PGDATA/pg_hba.conf\"'");
         Assert.DoesNotContain("trust", pg);
+        // ZTNet migrated as its own ordinary role: it owns its database and every table in it.
+        Assert.Equal("f", host.Guest.AsServiceUserOk(AdminQuery("SELECT rolsuper FROM pg_roles WHERE rolname = 'ztnet'")).Trim());
+        Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'ztnet'")).Trim());
+        Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'")).Trim());
+        // The superuser has no password: the one ZTNet holds does not open it over TCP.
+        var super = host.Guest.AsServiceUser(
+            "podman exec postgres sh -c 'PGPASSWORD=$(cat /run/secrets/ztnet-postgres-password) exec psql -X -w -h 127.0.0.1 -U postgres -d ztnet -Atc \"SELECT 1\"'");
+        Assert.NotEqual(0, super.ExitCode);
+        Assert.Contains("password authentication failed", super.Stderr, StringComparison.Ordinal);
     }
 
     [Fact, Scenario(10)]

@@ -5,13 +5,15 @@ What it keeps, and where each behaviour comes from (sinamics/ztnet v0.8.2):
 - start-up as init-db.sh: DATABASE_URL is built as
   postgresql://$POSTGRES_USER:$POSTGRES_PASSWORD@$POSTGRES_HOST:$POSTGRES_PORT/$POSTGRES_DB?schema=public
   WITHOUT percent-encoding; then it loops, once a second, on
-  `PGPASSWORD=$POSTGRES_PASSWORD psql -h $POSTGRES_HOST -U $POSTGRES_USER -c '\\q'` until that
-  login works (exactly those options: psql's defaults pick port 5432 and the database named like
-  the user); then `prisma migrate deploy`, which here connects with what the URL parses to (a
-  password with '@', '/', '?', '#' or ':' breaks the URL as it breaks Prisma's) and creates its
-  tables in schema public of $POSTGRES_DB when missing (so the role needs CREATE there: on
-  PostgreSQL 15 only the database owner or a superuser has it); a failed migration ends the
-  container with exit 1, as `set -e` does upstream;
+  `PGPASSWORD=$POSTGRES_PASSWORD psql -h $POSTGRES_HOST -p $POSTGRES_PORT -U $POSTGRES_USER
+  -d $POSTGRES_DB -c '\\q'` until that login works (exactly those options); then
+  `prisma migrate deploy`, which here connects with what the URL parses to (a password with '@',
+  '/', '?', '#' or ':' breaks the URL as it breaks Prisma's), runs
+  `CREATE EXTENSION IF NOT EXISTS pgcrypto` (prisma/migrations/20260414184507_better_auth: a
+  trusted extension, which the database owner may create) and creates its tables and an enum type
+  in schema public of $POSTGRES_DB when missing (so the role needs CREATE there: on PostgreSQL 15
+  only the database owner or a superuser has it); a failed migration ends the container with
+  exit 1, as `set -e` does upstream;
 - the server binds $HOSTNAME:$PORT (Next.js standalone server.js; defaults 0.0.0.0 and 3000);
 - the ZeroTier token is read ONCE at server start (src/utils/ztApi.ts, module scope): ZT_SECRET,
   else the file ZT_SECRET_FILE, else /var/lib/zerotier-one/authtoken.secret, not trimmed; a
@@ -38,10 +40,12 @@ from urllib.parse import unquote, urlsplit
 
 # Tables of the first migration, enough for "created when missing" (not ZTNet's schema).
 MIGRATION = """
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+DO $$ BEGIN CREATE TYPE public."Role" AS ENUM ('ADMIN', 'USER'); EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 CREATE TABLE IF NOT EXISTS public."_prisma_migrations" (
   id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL,
   finished_at timestamptz, applied_steps_count integer NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS public."User" (id text PRIMARY KEY, email text UNIQUE, role text);
+CREATE TABLE IF NOT EXISTS public."User" (id text PRIMARY KEY DEFAULT gen_random_uuid()::text, email text UNIQUE, role public."Role");
 INSERT INTO public."_prisma_migrations" (id, migration_name, finished_at, applied_steps_count)
   VALUES ('00000000-0000-0000-0000-000000000001', '0_testhost_standin', now(), 1)
   ON CONFLICT (id) DO NOTHING;
@@ -64,7 +68,8 @@ def psql(args, pg, stdin=None):
 
 def wait_for_postgres():
     while True:
-        r = psql(["-h", env("POSTGRES_HOST"), "-U", env("POSTGRES_USER"), "-c", r"\q"],
+        r = psql(["-h", env("POSTGRES_HOST"), "-p", env("POSTGRES_PORT"), "-U", env("POSTGRES_USER"),
+                  "-d", env("POSTGRES_DB"), "-c", r"\q"],
                  {"PGPASSWORD": env("POSTGRES_PASSWORD")})
         if r.returncode == 0:
             return
