@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using ZtnetInfra.Core.Settings;
+using ZtnetInfra.Core.Units;
 
 namespace ZtnetInfra.Core.Tests;
 
@@ -18,7 +20,10 @@ public class LanSettingsTests
 
         Assert.True(verify.ExitCode == 0 && verify.Output.Trim().Length == 0, verify.Output);
         var caddy = plan.Units.Single(u => u.Name == "container-caddy.service").Render();
-        Assert.Contains($"--from https://{Ip} --to 127.0.0.1:3000 --internal-certs", caddy);
+        Assert.Contains("caddy run --config /config/ztnet-infra-caddy.json", caddy);
+        var config = JsonNode.Parse(CaddyConfig.Json(SettingsReader.Read(Stacks.With(("domain", Ip), ("tlsMode", "internal")))))!;
+        Assert.Equal(Ip, (string?)config["apps"]!["http"]!["servers"]!["proxy"]!["routes"]![0]!["match"]![0]!["host"]![0]);
+        Assert.Equal(Ip, (string?)config["apps"]!["tls"]!["automation"]!["policies"]![0]!["subjects"]![0]);
         Assert.Contains($"NEXTAUTH_URL=https://{Ip} ", plan.Units.Single(u => u.Name == "container-ztnet.service").Render());
         Assert.Equal($"https://{Ip}", plan.Url);
         Directory.Delete(dir, recursive: true);

@@ -34,8 +34,11 @@ public class RerunTests
             }
         }
 
+        /// <summary>Where files the scripts write into the data directory (/opt/ztnet-data) land: never the real one.</summary>
+        public string Data => Path.Combine(Home, "data");
+
         public Tools.Result Run(StepScript script, string stdin = "") =>
-            Tools.Run("bash", ["-c", script.Body], stdin: stdin, env: new Dictionary<string, string>
+            Tools.Run("bash", ["-c", script.Body.Replace("config_file=/opt/ztnet-data/", $"config_file={Data}/", StringComparison.Ordinal)], stdin: stdin, env: new Dictionary<string, string>
             {
                 ["HOME"] = Home,
                 ["PATH"] = Bin + ":" + Environment.GetEnvironmentVariable("PATH"),
@@ -72,6 +75,14 @@ public class RerunTests
         Assert.Equal(["systemctl --user daemon-reload", "systemctl --user try-restart container-caddy.service"], host.Calls());
         // No temp file left behind: the directory holds the unit and nothing else.
         Assert.Equal(["container-caddy.service"], Directory.GetFiles(Path.Combine(host.Home, ".config/systemd/user")).Select(Path.GetFileName));
+        Assert.Equal(["ztnet-infra-caddy.json"], Directory.GetFiles(Path.Combine(host.Data, "caddy_config")).Select(Path.GetFileName));
+
+        // Only Caddy's configuration changes (the unit does not name the domain): Caddy restarts all the same.
+        host.ClearCalls();
+        var domain = Stacks.Plan(Stacks.With(("caddyImage", "docker.io/library/caddy:2.10.2-alpine"), ("domain", "other.example.org"))).Step("unit-caddy");
+        Assert.Equal(0, host.Run(domain.Create).ExitCode);
+        Assert.Equal(["systemctl --user daemon-reload", "systemctl --user try-restart container-caddy.service"], host.Calls());
+        Assert.Contains("\"other.example.org\"", File.ReadAllText(Path.Combine(host.Data, "caddy_config", "ztnet-infra-caddy.json")));
     }
 
     [Fact]

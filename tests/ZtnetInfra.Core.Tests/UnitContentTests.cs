@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using ZtnetInfra.Core.Settings;
 using ZtnetInfra.Core.Units;
 
 namespace ZtnetInfra.Core.Tests;
@@ -117,11 +119,41 @@ public class UnitContentTests
     public void Caddy_proxies_the_domain_to_the_pod_loopback_with_the_chosen_certificates()
     {
         var acme = ExecStart(Unit(ServiceCatalogue.Caddy.Unit));
-        Assert.EndsWith("caddy reverse-proxy --from https://ztnet.example.org --to 127.0.0.1:3000", acme);
+        Assert.EndsWith("docker.io/library/caddy:2.11.4-alpine \\\n    caddy run --config /config/ztnet-infra-caddy.json", acme);
+        Assert.Contains("--volume /opt/ztnet-data/caddy_config:/config", acme);
 
-        var internalCa = ExecStart(Unit(ServiceCatalogue.Caddy.Unit, ("tlsMode", "internal")));
-        Assert.EndsWith("caddy reverse-proxy --from https://ztnet.example.org --to 127.0.0.1:3000 --internal-certs", internalCa);
-        Assert.Contains("--volume /opt/ztnet-data/caddy_data:/data", internalCa);
+        var config = JsonNode.Parse(CaddyConfig.Json(SettingsReader.Read(Stacks.Minimal())))!;
+        // What `caddy reverse-proxy --from https://DOMAIN --to 127.0.0.1:3000` builds.
+        Assert.True((bool)config["admin"]!["disabled"]!);
+        Assert.False((bool)config["admin"]!["config"]!["persist"]!);
+        var server = config["apps"]!["http"]!["servers"]!["proxy"]!;
+        Assert.Equal(":443", (string?)server["listen"]![0]);
+        var route = server["routes"]![0]!;
+        Assert.Equal("ztnet.example.org", (string?)route["match"]![0]!["host"]![0]);
+        Assert.Equal("reverse_proxy", (string?)route["handle"]![0]!["handler"]);
+        Assert.Equal("127.0.0.1:3000", (string?)route["handle"]![0]!["upstreams"]![0]!["dial"]);
+        // ACME: Caddy's default issuers, and no local CA to trust.
+        Assert.Null(config["apps"]!["tls"]);
+        Assert.Null(config["apps"]!["pki"]);
+
+        var internalCa = JsonNode.Parse(CaddyConfig.Json(SettingsReader.Read(Stacks.With(("tlsMode", "internal")))))!;
+        var policy = internalCa["apps"]!["tls"]!["automation"]!["policies"]![0]!;
+        Assert.Equal("ztnet.example.org", (string?)policy["subjects"]![0]);
+        Assert.Equal("internal", (string?)policy["issuers"]![0]!["module"]);
+        // The container's trust store is thrown away at every restart: never installed into.
+        Assert.False((bool)internalCa["apps"]!["pki"]!["certificate_authorities"]!["local"]!["install_trust"]!);
+    }
+
+    [Fact]
+    public void The_caddy_step_writes_its_configuration_beside_the_unit_and_removes_it_on_delete()
+    {
+        var step = Stacks.Plan(Stacks.With(("tlsMode", "internal"))).Step("unit-caddy");
+
+        Assert.Contains("config_file=/opt/ztnet-data/caddy_config/ztnet-infra-caddy.json", step.Create.Body);
+        Assert.Contains("\"install_trust\": false", step.Create.Body);
+        Assert.Contains("rm -f /opt/ztnet-data/caddy_config/ztnet-infra-caddy.json", step.Delete!.Body);
+        // A changed configuration alone restarts Caddy.
+        Assert.Contains("if [ \"$config_changed\" -eq 1 ]; then changed=1; fi", step.Create.Body);
     }
 
     [Fact]

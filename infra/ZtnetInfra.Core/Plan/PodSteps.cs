@@ -77,14 +77,21 @@ internal static class PodSteps
     }
 
     public static RemoteStep Unit(StepFactory f, UnitFile unit, string stepName, IEnumerable<string> dependsOn, string? containerName,
-        Action<Script>? beforeWrite = null)
+        Action<Script>? beforeWrite = null, (string HostPath, string Content)? configFile = null)
     {
         var text = unit.Render();
-        var create = new Script($"write {unit.Name}; when its text changed, restart it if it runs (an edit takes effect, nothing else moves)");
+        var create = new Script($"write {unit.Name}{(configFile is null ? "" : " and its configuration file")}; when either text changed, restart it if it runs (an edit takes effect, nothing else moves)");
         beforeWrite?.Invoke(create);
+        if (configFile is { } cf)
+        {
+            create.Var("config_file", cf.HostPath)
+                .WriteFile("config_file", cf.Content, "0644")
+                .Line("config_changed=$changed");
+        }
         create.Line($"unit_file=\"{UnitDir}/{unit.Name}\"")
-            .WriteFile("unit_file", text, "0644")
-            .Line("if [ \"$changed\" -eq 1 ]; then")
+            .WriteFile("unit_file", text, "0644");
+        if (configFile is not null) create.Line("if [ \"$config_changed\" -eq 1 ]; then changed=1; fi");
+        create.Line("if [ \"$changed\" -eq 1 ]; then")
             .Line("  systemctl --user daemon-reload")
             .Line($"  systemctl --user try-restart {unit.Name}")
             .Line($"  echo \"ztnet-infra: {unit.Name} written\"")
@@ -96,6 +103,7 @@ internal static class PodSteps
             .Line($"rm -f \"{UnitDir}/{unit.Name}\"")
             .Line("systemctl --user daemon-reload || echo \"ztnet-infra: warning: systemctl --user daemon-reload failed (no user manager?): the unit file is removed all the same\" >&2")
             .Line($"systemctl --user reset-failed {unit.Name} 2>/dev/null || true");
+        if (configFile is { } written) delete.Line($"rm -f {Sh.Quote(written.HostPath)}");
         delete.Line(containerName is null
             ? $"podman pod rm --force --ignore {ServiceCatalogue.PodName} >/dev/null"
             : $"podman rm --force --ignore {Sh.Quote(containerName)} >/dev/null");

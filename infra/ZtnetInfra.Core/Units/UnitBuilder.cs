@@ -125,7 +125,7 @@ public static class UnitBuilder
         var run = RunCommand(s, c)
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "caddy_data")}:/data")
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "caddy_config")}:/config")
-            // `caddy reverse-proxy` runs without the admin API: probe the HTTP listener instead,
+            // Caddy runs without its admin API (CaddyConfig): probe the HTTP listener instead,
             // with busybox wget, which every alpine tag has (curl only from 2.11, caddy-docker
             // #435). Caddy answers every host on :80 with a redirect to HTTPS, and busybox wget
             // cannot be told not to follow it: the check reads the first status line (-S) and
@@ -133,9 +133,9 @@ public static class UnitBuilder
             .Then("--health-cmd", "wget -S -T 20 -O /dev/null --header 'Host: health.invalid' http://127.0.0.1:80/ 2>&1 | grep -q 'HTTP/[0-9.]* [23][0-9][0-9]'")
             .Then(HealthOptions(onFailure: "kill"));
         run.Then(s.CaddyImage);
-        var proxy = new List<UnitValue> { "caddy", "reverse-proxy", "--from", $"https://{s.Domain}", "--to", "127.0.0.1:3000" };
-        if (s.TlsMode == TlsMode.Internal) proxy.Add("--internal-certs");
-        run.Then([.. proxy]);
+        // The configuration `caddy reverse-proxy` would build, without its trust-store install
+        // at every start (CaddyConfig); written beside the unit by the unit-caddy step.
+        run.Then("caddy", "run", "--config", CaddyConfig.ContainerPath);
         return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "caddy_data"), ServiceCatalogue.DataPath(s, "caddy_config")], after: [ServiceCatalogue.Ztnet], imageAdded: true);
     }
 

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ZtnetInfra.Core.Settings;
+
+namespace ZtnetInfra.Core.Units;
+
+/// <summary>
+/// Caddy's JSON configuration: the one `caddy reverse-proxy --from https://DOMAIN --to
+/// 127.0.0.1:3000 [--internal-certs]` builds (caddyserver/caddy v2.11.4
+/// modules/caddyhttp/reverseproxy/command.go: admin off and not persisted, one server "proxy" on
+/// :443 with a host-matched reverse_proxy route, automatic HTTPS with its HTTP redirects, and a tls
+/// automation policy with the internal issuer for --internal-certs), plus one thing that command
+/// cannot say: the local CA's root is not installed into the container's trust store.
+/// </summary>
+/// <remarks>
+/// Caddy starts its apps one after the other in map order, which Go randomises (caddy.go, run),
+/// and the pki app's Start installs the local root with update-ca-certificates and friends
+/// (modules/caddypki/pki.go, ca.go installRoot) before returning. In a container that store is
+/// thrown away at every restart, so the install ran at every start, and when pki came first the
+/// HTTPS server waited for it (seen on the VM: 230 s under emulation). Nothing in the container
+/// uses that store.
+/// </remarks>
+public static class CaddyConfig
+{
+    /// <summary>The file's name in DATA/caddy_config, which the container sees as /config.</summary>
+    public const string FileName = "ztnet-infra-caddy.json";
+
+    public const string ContainerPath = "/config/" + FileName;
+
+    public static string HostPath(StackSettings s) => $"{ServiceCatalogue.DataPath(s, "caddy_config")}/{FileName}";
+
+    public static string Json(StackSettings s)
+    {
+        var route = new JsonObject
+        {
+            ["match"] = new JsonArray(new JsonObject { ["host"] = new JsonArray(s.Domain) }),
+            ["handle"] = new JsonArray(new JsonObject
+            {
+                ["handler"] = "reverse_proxy",
+                ["transport"] = new JsonObject { ["protocol"] = "http" },
+                ["upstreams"] = new JsonArray(new JsonObject { ["dial"] = "127.0.0.1:3000" }),
+            }),
+        };
+        var apps = new JsonObject
+        {
+            ["http"] = new JsonObject
+            {
+                ["servers"] = new JsonObject
+                {
+                    ["proxy"] = new JsonObject { ["listen"] = new JsonArray(":443"), ["routes"] = new JsonArray(route) },
+                },
+            },
+        };
+        if (s.TlsMode == TlsMode.Internal)
+        {
+            apps["tls"] = new JsonObject
+            {
+                ["automation"] = new JsonObject
+                {
+                    ["policies"] = new JsonArray(new JsonObject
+                    {
+                        ["subjects"] = new JsonArray(s.Domain),
+                        ["issuers"] = new JsonArray(new JsonObject { ["module"] = "internal" }),
+                    }),
+                },
+            };
+            apps["pki"] = new JsonObject
+            {
+                ["certificate_authorities"] = new JsonObject { ["local"] = new JsonObject { ["install_trust"] = false } },
+            };
+        }
+        var config = new JsonObject
+        {
+            ["admin"] = new JsonObject { ["disabled"] = true, ["config"] = new JsonObject { ["persist"] = false } },
+            ["apps"] = apps,
+        };
+        return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+}
