@@ -12,8 +12,7 @@ namespace ZtnetInfra.HostTests.Scenarios;
 /// </summary>
 public sealed partial class StackOnTestHostTests
 {
-    // Written, not yet run to the end on the VM (the session ran out): enable after one passing run.
-    [Fact(Skip = "not yet proven on the VM: enable once it has passed there"), Scenario(35)]
+    [Fact, Scenario(35)]
     public async Task A_service_user_change_is_refused_while_the_data_is_the_old_users_and_setting_it_back_restores_the_stack()
     {
         host.EnsureApplied();
@@ -37,7 +36,7 @@ public sealed partial class StackOnTestHostTests
         Assert.Equal("written before destroy", note.Trim());
     }
 
-    [Fact(Skip = "not yet proven on the VM: enable once it has passed there"), Scenario(40)]
+    [Fact, Scenario(40)]
     public void A_purge_removes_exactly_what_the_stack_made_and_a_second_destroy_changes_nothing()
     {
         host.EnsureApplied();
