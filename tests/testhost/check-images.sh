@@ -238,6 +238,15 @@ auth_ok() { test "$(x ztnet1 curl -sf http://127.0.0.1:3000/api/auth/ok)" = '{"o
 check "ztnet: /api/auth/ok answers {\"ok\":true} (no ZeroTier running, token file missing)" wait_for 60 auth_ok
 check "ztnet: the missing token was reported once at start" count_in_logs ztnet1 'an error occurred while reading the ZT_SECRET' 1
 check "ztnet: migration-like first start created its tables in POSTGRES_DB" psql_sock pg2 'select 1 from "_prisma_migrations"'
+# As the stack runs it: an ordinary role that owns its database (ZTNet's migrations need no more).
+psql_sock pg2 "CREATE ROLE zrole LOGIN PASSWORD 'pw-role'" >/dev/null
+psql_sock pg2 'CREATE DATABASE zdb OWNER zrole' >/dev/null
+c_run ztnet3 --net-of pg2 "${ztnet_env[@]}" -e POSTGRES_USER=zrole -e POSTGRES_DB=zdb -e POSTGRES_PASSWORD=pw-role -e PORT=3002 "$ZTNET"
+auth_ok3() { test "$(x ztnet3 curl -sf http://127.0.0.1:3002/api/auth/ok)" = '{"ok":true}'; }
+pgcrypto_owner() { x pg2 psql -X -w -h /var/run/postgresql -U postgres -d zdb -tAc "select extowner::regrole from pg_extension where extname = 'pgcrypto'"; }
+check "ztnet: as an ordinary role owning its database, the migration (pgcrypto, an enum, tables) runs and it serves" wait_for 60 auth_ok3
+check "ztnet: that role created pgcrypto itself (a trusted extension)" test "$(pgcrypto_owner)" = zrole
+c_stop ztnet3 5; c_rm ztnet3
 printf 'later-token' > "$DIR/data/zt2/authtoken.secret"
 sleep 2
 x ztnet1 curl -sf http://127.0.0.1:3000/api/auth/ok >/dev/null || true

@@ -44,7 +44,10 @@ public sealed partial class StackOnTestHostTests
         const string foreign = "notes of the host's admin, not the stack's\n";
         host.Guest.RootOk($"printf '%s' {Sh.Quote(foreign)} > {s.DataDir}/ADMIN-NOTES.txt");
         var accountsBefore = host.Guest.RootOk("grep -v '^ztnet:' /etc/passwd; grep -v '^ztnet:' /etc/group");
-        var deployBefore = host.Guest.RootOk("getent passwd deploy; ls -la /home/deploy | sha256sum");
+        // The login user's account and every file of its home (not `..`: /home itself changes when the
+        // purge removes the service user's home).
+        const string deployState = "getent passwd deploy; find /home/deploy -printf '%P %u:%g %m %s %T@\\n' | sort | sha256sum";
+        var deployBefore = host.Guest.RootOk(deployState);
 
         host.Stack.Set(SettingKeys.RetainDataOnDestroy, "false");
         host.Stack.Apply();
@@ -58,7 +61,7 @@ public sealed partial class StackOnTestHostTests
         Assert.Equal(["ADMIN-NOTES.txt"], left.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(foreign, host.Guest.RootOk($"cat {s.DataDir}/ADMIN-NOTES.txt"));
         Assert.Equal(accountsBefore, host.Guest.RootOk("grep -v '^ztnet:' /etc/passwd; grep -v '^ztnet:' /etc/group"));
-        Assert.Equal(deployBefore, host.Guest.RootOk("getent passwd deploy; ls -la /home/deploy | sha256sum"));
+        Assert.Equal(deployBefore, host.Guest.RootOk(deployState));
         Assert.True(host.Stack.Executor.State.IsEmpty);
         Assert.Empty(host.Stack.Destroy());
     }
