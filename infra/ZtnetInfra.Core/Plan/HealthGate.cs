@@ -46,7 +46,12 @@ internal static class HealthGate
         if (st.TlsMode == TlsMode.Internal)
             s.Var("ca", $"{ServiceCatalogue.DataPath(st, "caddy_data")}/caddy/pki/authorities/local/root.crt")
              .Line("args+=(--cacert \"$ca\")");
-        s.Line("check() {")
+        // A TCP login from inside the pod with the current password, as ROLE, running SQL. The
+        // password reaches psql on stdin and lives only in that process's environment.
+        s.Line("tcp_login() {")
+         .Line($"  printf '%s\\n' \"$pg_password\" | podman exec -i {ServiceCatalogue.Postgres.Name} sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -X -w -h 127.0.0.1 -U \"$1\" -d {ServiceCatalogue.DatabaseName} -Atc \"$2\"' sh \"$1\" \"$2\"")
+         .Line("}")
+         .Line("check() {")
          .Line("  local code zt_started token_time");
         if (st.TlsMode == TlsMode.Internal)
             s.Line("  if [ ! -f \"$ca\" ]; then last=\"Caddy has not created its local CA ($ca) yet\"; where=caddy; return 1; fi");
@@ -65,15 +70,14 @@ internal static class HealthGate
          .Line($"  if podman exec {ServiceCatalogue.Postgres.Name} psql -X -w -h 127.0.0.1 -U {ServiceCatalogue.DatabaseUser} -d {ServiceCatalogue.DatabaseName} -Atc 'SELECT 1' >/dev/null 2>&1; then")
          .Line("    last=\"PostgreSQL accepts a TCP login from the pod without a password (pg_hba.conf trusts it): the database-password step enforces scram-sha-256\"; where=postgres; return 1")
          .Line("  fi")
-         // The password reaches psql on stdin and lives only in that process's environment.
-         .Line($"  if ! super=$(printf '%s\\n' \"$pg_password\" | podman exec -i {ServiceCatalogue.Postgres.Name} sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -X -w -h 127.0.0.1 -U {ServiceCatalogue.DatabaseUser} -d {ServiceCatalogue.DatabaseName} -Atc \"SELECT rolsuper FROM pg_roles WHERE rolname = current_user\"' 2>\"$body\"); then")
+         .Line($"  if ! super=$(tcp_login {ServiceCatalogue.DatabaseUser} 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user' 2>\"$body\"); then")
          .Line($"    last=\"PostgreSQL refuses ZTNet's role {ServiceCatalogue.DatabaseUser} with the current password over TCP: $(head -c 200 \"$body\")\"; where=postgres; return 1")
          .Line("  fi")
          .Line("  if [ \"$super\" != f ]; then")
          .Line($"    last=\"ZTNet's database role {ServiceCatalogue.DatabaseUser} is a superuser (rolsuper: $super): the database-password step makes it an ordinary role\"; where=postgres; return 1")
          .Line("  fi")
          // The superuser has no password: the one ZTNet holds must not open it over TCP.
-         .Line($"  if printf '%s\\n' \"$pg_password\" | podman exec -i {ServiceCatalogue.Postgres.Name} sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -X -w -h 127.0.0.1 -U {ServiceCatalogue.DatabaseSuperuser} -d {ServiceCatalogue.DatabaseName} -Atc \"SELECT 1\"' >/dev/null 2>&1; then")
+         .Line($"  if tcp_login {ServiceCatalogue.DatabaseSuperuser} 'SELECT 1' >/dev/null 2>&1; then")
          .Line($"    last=\"the PostgreSQL superuser {ServiceCatalogue.DatabaseSuperuser} accepts ZTNet's password over TCP: the database-password step removes its password\"; where=postgres; return 1")
          .Line("  fi")
          .Line("  return 0")

@@ -201,7 +201,6 @@ internal static class PodSteps
             .Line($"  printf \"ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '%s';\\n\" \"$pg_password\"")
             .Line("  cat <<'SQL'")
             .Line($"ALTER ROLE {admin} WITH PASSWORD NULL;")
-            .Line($"ALTER DATABASE {db} OWNER TO {role};")
             .Line(OwnershipSql(role))
             .Line("SQL")
             .Line("  if [ -n \"$changed\" ]; then printf '%s\\n' 'SELECT pg_reload_conf();'; fi")
@@ -227,24 +226,26 @@ internal static class PodSteps
         $"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role}; END IF; END $$;";
 
     /// <summary>
-    /// Hands ZTNet's role what an older stack's ZTNet made in schema public as the superuser:
-    /// tables, views and standalone sequences (those of a column follow their table, ALTER TABLE
-    /// ... OWNER), then enum and domain types. Extension members (pgcrypto's functions) stay.
-    /// Runs again without effect.
+    /// Once, while the database still belongs to the superuser (a new one, or one an older stack's
+    /// ZTNet used as `postgres`): hands ZTNet's role the tables, sequences and enum types in schema
+    /// public (what ZTNet's migrations make; a column's sequence follows its table), then the
+    /// database. Once the database is ZTNet's, nothing changes owner again: an object an
+    /// administrator later makes there as `postgres` stays theirs. Extension members stay.
     /// </summary>
     internal static string OwnershipSql(string role) =>
         "DO $$ DECLARE r record; BEGIN "
+        + $"IF (SELECT datdba FROM pg_database WHERE datname = current_database()) = '{role}'::regrole THEN RETURN; END IF; "
         + "FOR r IN SELECT c.oid, c.relkind, format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        + "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
+        + "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'S') "
         + "AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') "
         + "ORDER BY c.relkind = 'S' LOOP "
         + $"IF (SELECT relowner FROM pg_class WHERE oid = r.oid) <> '{role}'::regrole THEN "
-        + "EXECUTE format(CASE r.relkind WHEN 'S' THEN 'ALTER SEQUENCE %s' WHEN 'v' THEN 'ALTER VIEW %s' WHEN 'm' THEN 'ALTER MATERIALIZED VIEW %s' "
-        + $"WHEN 'f' THEN 'ALTER FOREIGN TABLE %s' ELSE 'ALTER TABLE %s' END || ' OWNER TO {role}', r.name); END IF; END LOOP; "
+        + $"EXECUTE format(CASE r.relkind WHEN 'S' THEN 'ALTER SEQUENCE %s' ELSE 'ALTER TABLE %s' END || ' OWNER TO {role}', r.name); END IF; END LOOP; "
         + "FOR r IN SELECT format('%I.%I', n.nspname, t.typname) AS name FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-        + $"WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd') AND t.typowner <> '{role}'::regrole "
+        + $"WHERE n.nspname = 'public' AND t.typtype = 'e' AND t.typowner <> '{role}'::regrole "
         + "AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') LOOP "
-        + $"EXECUTE format('ALTER TYPE %s OWNER TO {role}', r.name); END LOOP; END $$;";
+        + $"EXECUTE format('ALTER TYPE %s OWNER TO {role}', r.name); END LOOP; "
+        + $"EXECUTE format('ALTER DATABASE %I OWNER TO {role}', current_database()); END $$;";
 
     public static RemoteStep Images(StepFactory f, StackSettings st)
     {

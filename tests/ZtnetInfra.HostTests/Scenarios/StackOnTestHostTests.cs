@@ -191,7 +191,9 @@ public sealed partial class StackOnTestHostTests(TestHostFixture host, ITestOutp
         host.EnsureApplied();
         var s = host.Stack.Settings;
         host.Guest.AsServiceUserOk("podman exec -i postgres psql -q -v ON_ERROR_STOP=1 -U postgres -d ztnet",
-            "CREATE TABLE IF NOT EXISTS testhost_kept (note text);\nINSERT INTO testhost_kept VALUES ('written before destroy');\n");
+            "CREATE TABLE IF NOT EXISTS testhost_kept (note text);\nINSERT INTO testhost_kept VALUES ('written before destroy');\n"
+            // Made the old way: ZTNet was the superuser, so the superuser owned its database and tables.
+            + "ALTER DATABASE ztnet OWNER TO postgres;\n");
         // Retained steps (the kept account and data directory) leave the state without running anything.
         var stored = host.Stack.Executor.State.Steps.Where(x => x.Delete is not null && !x.RetainOnDelete).Select(x => (x.Name, x.Delete)).ToList();
 
@@ -234,6 +236,7 @@ public sealed partial class StackOnTestHostTests(TestHostFixture host, ITestOutp
         Assert.True(none.ExitCode != 0, "a TCP login without the password still works on the kept data: " + none.Stdout);
         // The old way ZTNet was the superuser and made its tables as it: now its own role owns them.
         Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'testhost_kept'")).Trim());
+        Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'ztnet'")).Trim());
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
     }
 
