@@ -52,10 +52,14 @@ public class RerunTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void A_unit_step_run_again_with_the_same_text_restarts_nothing()
     {
         using var host = new FakeHost();
         var step = Stacks.Plan(Stacks.Minimal()).Step("unit-caddy");
+        // As data-dirs made it: private to the service user.
+        var caddyConfig = Directory.CreateDirectory(Path.Combine(host.Data, "caddy_config")).FullName;
+        File.SetUnixFileMode(caddyConfig, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         var first = host.Run(step.Create);
         Assert.Equal(0, first.ExitCode);
@@ -76,6 +80,8 @@ public class RerunTests
         // No temp file left behind: the directory holds the unit and nothing else.
         Assert.Equal(["container-caddy.service"], Directory.GetFiles(Path.Combine(host.Home, ".config/systemd/user")).Select(Path.GetFileName));
         Assert.Equal(["ztnet-infra-caddy.json"], Directory.GetFiles(Path.Combine(host.Data, "caddy_config")).Select(Path.GetFileName));
+        // Writing the configuration leaves the directory's mode as data-dirs set it.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(caddyConfig));
 
         // Only Caddy's configuration changes (the unit does not name the domain): Caddy restarts all the same.
         host.ClearCalls();

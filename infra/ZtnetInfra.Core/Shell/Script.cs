@@ -38,7 +38,9 @@ public sealed class Script
         const string delimiter = "ZTNET_FILE_END";
         if (content.Split('\n').Any(l => l == delimiter))
             throw new InvalidOperationException("file content contains the here-document delimiter");
-        Line($"install -d -m 0755 \"$(dirname \"${pathVariable}\")\"");
+        // Only a missing directory is made: an existing one keeps its mode (DATA/caddy_config is 0700,
+        // made by data-dirs; `install -d -m` would chmod it on every write).
+        Line($"if [ ! -d \"$(dirname \"${pathVariable}\")\" ]; then install -d -m 0755 \"$(dirname \"${pathVariable}\")\"; fi");
         Line($"tmp=$(mktemp \"${pathVariable}.XXXXXX\")");
         Line($"cat > \"$tmp\" <<\\{delimiter}");
         var body = content.EndsWith('\n') ? content[..^1] : content;
