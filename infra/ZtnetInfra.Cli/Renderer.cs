@@ -1,10 +1,11 @@
 using System.Text;
 using ZtnetInfra.Core.Plan;
 using ZtnetInfra.Core.Settings;
+using ZtnetInfra.Core.Units;
 
 namespace ZtnetInfra.Cli;
 
-/// <summary>Writes a plan to a folder for review: unit files, every step's scripts, plan.md.</summary>
+/// <summary>Writes a plan to a folder for review: unit files, Caddy's configuration, every step's scripts, plan.md.</summary>
 public static class Renderer
 {
     /// <summary>Every file of a render, by path relative to the output directory.</summary>
@@ -12,6 +13,7 @@ public static class Renderer
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var unit in plan.Units) files[Path.Combine("units", unit.Name)] = unit.Render();
+        files[Path.Combine("files", CaddyConfig.FileName)] = CaddyConfig.Json(plan.Settings);
         for (var i = 0; i < plan.Steps.Length; i++)
         {
             var step = plan.Steps[i];
@@ -53,6 +55,7 @@ public static class Renderer
 
         sb.Append("\n## Units\n\n");
         foreach (var u in plan.Units) sb.Append($"- `units/{u.Name}` in `~{s.ServiceUser}/.config/systemd/user/`\n");
+        sb.Append($"- `files/{CaddyConfig.FileName}` at `{CaddyConfig.HostPath(s)}` (written by `unit-caddy`)\n");
 
         sb.Append("\n## What each setting affects\n\nThe steps whose inputs (script text, standard input, SSH connection, triggers) change when the setting alone changes; only those run on the next `pulumi up`. ");
         sb.Append("The SSH connection is an input of every step, so a connection setting runs every step again (each is idempotent: unchanged units and secrets restart nothing).\n\n");

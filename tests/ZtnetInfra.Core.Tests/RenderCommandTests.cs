@@ -28,6 +28,9 @@ public class RenderCommandTests
         Assert.DoesNotContain("warning", stdout);
         Assert.Equal(new[] { "container-caddy.service", "container-postgres.service", "container-zerotier.service", "container-ztnet.service", "ztnet-pod.service" },
             Directory.GetFiles(Path.Combine(outDir, "units")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        // Caddy's configuration as the unit-caddy step writes it.
+        var caddy = File.ReadAllText(Path.Combine(outDir, "files", "ztnet-infra-caddy.json"));
+        Assert.Contains(caddy.TrimEnd('\n'), File.ReadAllText(Path.Combine(outDir, "steps", "14-unit-caddy", "create.sh")), StringComparison.Ordinal);
         var steps = Directory.GetDirectories(Path.Combine(outDir, "steps")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal("01-host-os", steps[0]);
         Assert.Equal("18-health-gate", steps[^1]);
