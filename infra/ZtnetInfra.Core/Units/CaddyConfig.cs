@@ -16,8 +16,8 @@ namespace ZtnetInfra.Core.Units;
 /// Caddy starts its apps one after the other in map order, which Go randomises (caddy.go, run),
 /// and the pki app's Start installs the local root with update-ca-certificates and friends
 /// (modules/caddypki/pki.go, ca.go installRoot) before returning. In a container that store is
-/// thrown away at every restart, so the install ran at every start, and when pki came first the
-/// HTTPS server waited for it (seen on the VM: 230 s under emulation). Nothing in the container
+/// thrown away at every restart, so the install ran at every start (230 s on the forky VM under
+/// emulation), and when pki comes first the HTTPS server waits for it. Nothing in the container
 /// uses that store.
 /// </remarks>
 public static class CaddyConfig
