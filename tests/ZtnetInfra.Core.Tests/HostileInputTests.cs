@@ -73,7 +73,8 @@ public class HostileInputTests
     {
         // Run as root here, as on a host where the SSH login is root.
         var secret = "s3cr3t'$(touch " + Marker + ")`x`";
-        var body = new Script("echo back what stdin holds").Line("IFS= read -r value").Line("printf '%s|%s' \"$value\" \"$#\"").Body;
+        // A body the launcher carries as it carries every step's: bash text, never a secret.
+        const string body = "set -euo pipefail\nIFS= read -r value\nprintf '%s|%s' \"$value\" \"$#\"\n";
         var command = Launcher.Wrap("echo-test", ScriptKind.Create, StepAccount.Root, "ztnet", body);
 
         var r = Tools.Run("sh", ["-c", command], stdin: secret + "\n");

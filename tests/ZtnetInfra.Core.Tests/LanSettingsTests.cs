@@ -42,11 +42,12 @@ public class LanSettingsTests
         var check = Tools.Run("shellcheck", ["--shell=bash", "--severity=style", file]);
 
         Assert.True(check.ExitCode == 0, check.Output);
-        Assert.Contains($"url={url}\n", gate.Create.Body);
+        Assert.Contains($"url='{url}'\n", gate.Create.Body);
+        Assert.Contains("domain=''\n", gate.Create.Body);
         Assert.Contains("--cacert \"$ca\"", gate.Create.Body);
         // curl sends no SNI for an IP: Caddy finds the certificate by the address the connection
         // arrives on, so the gate must not be sent to 127.0.0.1.
-        Assert.DoesNotContain("--resolve", gate.Create.Body);
+        Assert.DoesNotContain(gate.Create.Body.Split('\n'), l => l.Contains("--resolve", StringComparison.Ordinal) && !l.StartsWith('#') && !l.StartsWith("if [ -n \"$domain\" ]", StringComparison.Ordinal));
         Directory.Delete(dir, recursive: true);
     }
 
@@ -55,7 +56,8 @@ public class LanSettingsTests
     {
         var gate = Stacks.Plan(Stacks.With(("domain", "ztnet.lan.example.org"), ("tlsMode", "internal"))).Step("health-gate");
 
-        Assert.Contains("--resolve \"$domain:$port:127.0.0.1\"", gate.Create.Body);
+        Assert.Contains("domain='ztnet.lan.example.org'\n", gate.Create.Body);
+        Assert.Contains("if [ -n \"$domain\" ]; then args+=(--resolve \"$domain:$port:127.0.0.1\"); fi", gate.Create.Body);
     }
 
     [Fact]

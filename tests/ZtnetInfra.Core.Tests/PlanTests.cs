@@ -73,7 +73,7 @@ public class PlanTests
     {
         var step = Stacks.Plan(Stacks.Varied["low-port-internal"]).Step("unprivileged-ports");
 
-        Assert.Contains("want=81\n", step.Create.Body);
+        Assert.Contains("want='81'\n", step.Create.Body);
         Assert.Contains("/etc/sysctl.d/", step.Create.Body);
         Assert.Contains("rm -f \"$file\"", step.Delete!.Body);
     }

@@ -45,9 +45,10 @@ public class PostgresImageTests
 
         Assert.Contains("sed -n 's/^PG_MAJOR=//p'", body);
         Assert.Contains("PG_VERSION", body);
-        Assert.Contains("pg_dump -U postgres -d ztnet --format=custom", body);
-        Assert.Contains("keep=7\n", body);
+        Assert.Contains("pg_dump -U \"$db_superuser\" -d \"$db_name\" --format=custom", body);
+        Assert.Contains("db_superuser='postgres'\n", body);
+        Assert.Contains("keep='7'\n", body);
         // The guard comes before the unit file is written (a refusal changes nothing).
-        Assert.True(body.IndexOf("PG_VERSION", StringComparison.Ordinal) < body.IndexOf("unit_file=", StringComparison.Ordinal));
+        Assert.True(body.IndexOf("PG_VERSION", StringComparison.Ordinal) < body.IndexOf("write_file \"$HOME/.config/systemd/user/", StringComparison.Ordinal));
     }
 }

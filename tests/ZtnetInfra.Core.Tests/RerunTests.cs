@@ -38,7 +38,7 @@ public class RerunTests
         public string Data => Path.Combine(Home, "data");
 
         public Tools.Result Run(StepScript script, string stdin = "") =>
-            Tools.Run("bash", ["-c", script.Body.Replace("config_file=/opt/ztnet-data/", $"config_file={Data}/", StringComparison.Ordinal)], stdin: stdin, env: new Dictionary<string, string>
+            Tools.Run("bash", ["-c", script.Body.Replace("config_file='/opt/ztnet-data/", $"config_file='{Data}/", StringComparison.Ordinal)], stdin: stdin, env: new Dictionary<string, string>
             {
                 ["HOME"] = Home,
                 ["PATH"] = Bin + ":" + Environment.GetEnvironmentVariable("PATH"),

@@ -55,7 +55,8 @@ public class SecrecyTests
         var body = Stacks.Plan(Stacks.Minimal()).Step("podman-secrets").Create.Body;
 
         // printf is a bash builtin: the value never shows in a process list.
-        Assert.Contains("store_secret ztnet-postgres-password \"$pg_password\"", body);
+        Assert.Contains("postgres_secret='ztnet-postgres-password'\n", body);
+        Assert.Contains("store_secret \"$postgres_secret\" \"$pg_password\"", body);
         Assert.Contains("printf '%s' \"$2\" | podman secret create --replace \"$1\" -", body);
         Assert.DoesNotContain("set -x", body);
         Assert.DoesNotContain("echo \"$pg_password", body);

@@ -149,9 +149,10 @@ public class UnitContentTests
     {
         var step = Stacks.Plan(Stacks.With(("tlsMode", "internal"))).Step("unit-caddy");
 
-        Assert.Contains("config_file=/opt/ztnet-data/caddy_config/ztnet-infra-caddy.json", step.Create.Body);
+        Assert.Contains("config_file='/opt/ztnet-data/caddy_config/ztnet-infra-caddy.json'\n", step.Create.Body);
         Assert.Contains("\"install_trust\": false", step.Create.Body);
-        Assert.Contains("rm -f /opt/ztnet-data/caddy_config/ztnet-infra-caddy.json", step.Delete!.Body);
+        Assert.Contains("config_file='/opt/ztnet-data/caddy_config/ztnet-infra-caddy.json'\n", step.Delete!.Body);
+        Assert.Contains("if [ -n \"$config_file\" ]; then rm -f \"$config_file\"; fi", step.Delete!.Body);
         // A changed configuration alone restarts Caddy.
         Assert.Contains("if [ \"$config_changed\" -eq 1 ]; then changed=1; fi", step.Create.Body);
     }
@@ -192,8 +193,9 @@ public class UnitContentTests
     {
         var step = Stacks.Plan(Stacks.Minimal()).Step("unit-caddy");
 
-        Assert.Contains("systemctl --user try-restart container-caddy.service", step.Create.Body);
-        Assert.DoesNotContain("container-ztnet.service", step.Create.Body.Split('\n').Where(l => l.StartsWith("systemctl")));
+        Assert.Contains("unit_name='container-caddy.service'\n", step.Create.Body);
+        Assert.Contains("systemctl --user try-restart \"$unit_name\"", step.Create.Body);
+        Assert.DoesNotContain(step.Create.Body.Split('\n'), l => l.StartsWith("systemctl", StringComparison.Ordinal) && l.Contains("container-ztnet.service", StringComparison.Ordinal));
         Assert.Contains(Unit(ServiceCatalogue.Caddy.Unit).Render().TrimEnd('\n'), step.Create.Body);
     }
 }

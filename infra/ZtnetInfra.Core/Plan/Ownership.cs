@@ -18,23 +18,4 @@ public static class Ownership
 
     /// <summary>A root-owned file in the data directory: <c>service-user=NAME</c>, <c>directory=created|existing</c>.</summary>
     public const string MarkerName = ".ztnet-infra";
-
-    /// <summary>Bash functions the ownership scripts share: <c>refuse</c>, <c>link_in_path</c>, <c>value</c>.</summary>
-    public const string ShellHelpers = """
-        refuse() { printf 'ztnet-infra: %s\n' "$*" >&2; exit 1; }
-        # The first symbolic link on the way to $1 (itself included), if any.
-        link_in_path() {
-          local p="" part
-          local -a parts
-          IFS=/ read -r -a parts <<< "${1#/}"
-          for part in "${parts[@]}"; do
-            p="$p/$part"
-            if [ -L "$p" ]; then printf '%s\n' "$p"; return 0; fi
-            [ -e "$p" ] || return 1
-          done
-          return 1
-        }
-        # value FILE KEY: every value of KEY= lines in a record, one a line.
-        value() { awk -v k="$2" 'index($0, k "=") == 1 { print substr($0, length(k) + 2) }' "$1"; }
-        """;
 }

@@ -38,7 +38,7 @@ public static class Planner
             if (UsesSecrets(unit)) deps.Add("podman-secrets");
             if (unitSteps.Count > 1) deps.Add(unitSteps[^1]);
             var step = PodSteps.Unit(f, unit, $"unit-{c.Name}", deps, c.Name,
-                c == ServiceCatalogue.Postgres ? script => PodSteps.PostgresGuard(script, s) : null,
+                c == ServiceCatalogue.Postgres ? s : null,
                 c == ServiceCatalogue.Caddy ? (CaddyConfig.HostPath(s), CaddyConfig.Json(s)) : null);
             steps.Add(step);
             unitSteps.Add(step.Name);

@@ -27,8 +27,19 @@ public enum ScriptKind
     Delete,
 }
 
-/// <summary>A script as run on the host: the body (bash) and the exact command sent over SSH.</summary>
-public sealed record StepScript(ScriptKind Kind, string Body, string Command);
+/// <summary>
+/// A script as run on the host: the body (bash) and the exact command sent over SSH, and the files of
+/// Scripts/ they are made of (the body's sources and libraries, then the launcher's).
+/// </summary>
+public sealed record StepScript(ScriptKind Kind, string Body, string Command)
+{
+    public ImmutableArray<string> Sources { get; init; } = [];
+
+    public bool Equals(StepScript? other) =>
+        other is not null && Kind == other.Kind && Body == other.Body && Command == other.Command && Sources.SequenceEqual(other.Sources);
+
+    public override int GetHashCode() => HashCode.Combine(Kind, Body, Command);
+}
 
 /// <summary>
 /// One remote-command resource: Create runs once, Update on a change (in place), Delete on

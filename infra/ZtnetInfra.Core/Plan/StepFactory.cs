@@ -30,5 +30,8 @@ internal sealed class StepFactory(StackSettings settings)
     };
 
     private StepScript Wrap(string name, ScriptKind kind, StepAccount account, Script script) =>
-        new(kind, script.Body, Launcher.Wrap(name, kind, account, settings.ServiceUser, script.Body));
+        new(kind, script.Body, Launcher.Wrap(name, kind, account, settings.ServiceUser, script.Body))
+        {
+            Sources = [.. script.Files, .. Launcher.Files(account)],
+        };
 }

@@ -2,58 +2,59 @@ using System.Text;
 
 namespace ZtnetInfra.Core.Shell;
 
-/// <summary>A bash script body: always starts with strict mode, built line by line.</summary>
+/// <summary>
+/// A step's bash body: <c>set -euo pipefail</c>, a comment saying what it is for, the prelude (the
+/// values, quoted), then the libraries its sources use and the sources themselves, static files of
+/// <c>Scripts/</c>. The prelude must set exactly the inputs the sources name.
+/// </summary>
 public sealed class Script
 {
-    private readonly List<string> _lines = new();
+    private readonly string _purpose;
+    private readonly List<string> _notes = [];
+    private readonly List<ScriptSource> _sources;
+    private readonly Prelude _prelude = new();
 
-    public Script(string purpose)
+    /// <param name="purpose">One line for the reader of a preview.</param>
+    /// <param name="sources">Files under Scripts/ (e.g. <c>host-os.create.sh</c>), run in this order.</param>
+    public Script(string purpose, params string[] sources)
     {
-        _lines.Add("set -euo pipefail");
-        _lines.Add($"# {purpose.Replace('\n', ' ')}");
+        if (sources.Length == 0) throw new ArgumentException("a script needs at least one source", nameof(sources));
+        _purpose = purpose.Replace('\n', ' ');
+        _sources = [.. sources.Select(ScriptSource.Get)];
     }
 
-    /// <summary>Adds shell lines written by this project (never user values: use <see cref="Sh.Quote"/>).</summary>
-    public Script Line(string line)
+    /// <summary>The files the body is made of, in order: the libraries the sources use, then the sources.</summary>
+    public IReadOnlyList<string> Files => [.. _sources.SelectMany(s => s.Uses).Distinct(), .. _sources.Select(s => s.Name)];
+
+    /// <summary>A comment line after the purpose (never a value a script reads).</summary>
+    public Script Note(string comment)
     {
-        if (line.Contains('\n'))
-        {
-            foreach (var l in line.Split('\n')) _lines.Add(l);
-        }
-        else _lines.Add(line);
+        _notes.Add(comment.Replace('\n', ' '));
         return this;
     }
 
-
-    /// <summary>Assigns a shell variable from a value, quoted.</summary>
-    public Script Var(string name, string value) => Line($"{name}={Sh.Quote(value)}");
-
-    /// <summary>
-    /// Writes <paramref name="content"/> to a file through a quoted here-document, atomically
-    /// (temp file + rename), and sets <c>changed=1</c> only when the content differs from what
-    /// the file held, so a re-run with the same content leaves everything as it is.
-    /// </summary>
-    public Script WriteFile(string pathVariable, string content, string mode)
+    public Script Var(string name, string value)
     {
-        const string delimiter = "ZTNET_FILE_END";
-        if (content.Split('\n').Any(l => l == delimiter))
-            throw new InvalidOperationException("file content contains the here-document delimiter");
-        // Only a missing directory is made: an existing one keeps its mode (DATA/caddy_config is 0700,
-        // made by data-dirs; `install -d -m` would chmod it on every write).
-        Line($"if [ ! -d \"$(dirname \"${pathVariable}\")\" ]; then install -d -m 0755 \"$(dirname \"${pathVariable}\")\"; fi");
-        Line($"tmp=$(mktemp \"${pathVariable}.XXXXXX\")");
-        Line($"cat > \"$tmp\" <<\\{delimiter}");
-        var body = content.EndsWith('\n') ? content[..^1] : content;
-        foreach (var l in body.Split('\n')) _lines.Add(l);
-        Line(delimiter);
-        Line($"chmod {mode} \"$tmp\"");
-        Line($"if cmp -s \"$tmp\" \"${pathVariable}\"; then");
-        Line("  rm -f \"$tmp\"");
-        Line("  changed=0");
-        Line("else");
-        Line($"  mv -f \"$tmp\" \"${pathVariable}\"");
-        Line("  changed=1");
-        Line("fi");
+        _prelude.Var(name, value);
+        return this;
+    }
+
+    public Script Var(string name, int value)
+    {
+        _prelude.Var(name, value);
+        return this;
+    }
+
+    /// <summary>A file's text, kept readable in a preview (<see cref="Prelude.Text"/>).</summary>
+    public Script Text(string name, string content)
+    {
+        _prelude.Text(name, content);
+        return this;
+    }
+
+    public Script Array(string name, IEnumerable<string> values)
+    {
+        _prelude.Array(name, values);
         return this;
     }
 
@@ -61,11 +62,28 @@ public sealed class Script
     {
         get
         {
-            var sb = new StringBuilder();
-            foreach (var l in _lines) sb.Append(l).Append('\n');
+            CheckInputs();
+            var sb = new StringBuilder("set -euo pipefail\n");
+            sb.Append("# ").Append(_purpose).Append('\n');
+            foreach (var n in _notes) sb.Append("# ").Append(n).Append('\n');
+            sb.Append(_prelude.Rendered);
+            foreach (var file in Files) sb.Append(ScriptSource.Get(file).Code);
             return sb.ToString();
         }
     }
 
     public override string ToString() => Body;
+
+    private void CheckInputs()
+    {
+        var wanted = new Dictionary<string, ScriptInput>(StringComparer.Ordinal);
+        foreach (var input in _sources.SelectMany(s => s.Inputs)) wanted.TryAdd(input.Name, input);
+        var names = string.Join(", ", _sources.Select(s => s.Name));
+        var missing = wanted.Keys.Where(k => !_prelude.Names.ContainsKey(k)).ToList();
+        var extra = _prelude.Names.Keys.Where(k => !wanted.ContainsKey(k)).ToList();
+        var shape = wanted.Values.Where(i => _prelude.Names.TryGetValue(i.Name, out var isArray) && isArray != i.IsArray).Select(i => i.Name).ToList();
+        var empty = wanted.Values.Where(i => !i.MayBeEmpty && _prelude.Empty.Contains(i.Name)).Select(i => i.Name).ToList();
+        if (missing.Count + extra.Count + shape.Count + empty.Count > 0)
+            throw new InvalidOperationException($"the prelude of {names} does not match its inputs: missing [{string.Join(' ', missing)}], not read [{string.Join(' ', extra)}], array or not [{string.Join(' ', shape)}], empty [{string.Join(' ', empty)}]");
+    }
 }

@@ -5,11 +5,15 @@ namespace ZtnetInfra.Core.Shell;
 /// <summary>The one place where a value becomes shell text.</summary>
 public static class Sh
 {
-    /// <summary>POSIX single-quoting: the result is one word whose value is exactly <paramref name="value"/>.</summary>
-    public static string Quote(string value)
+    /// <summary>
+    /// POSIX single-quoting: the result is one word whose value is exactly <paramref name="value"/>.
+    /// A value of safe characters only stays bare unless <paramref name="always"/> (the prelude quotes
+    /// every value, so that no bare word looks like arithmetic or an option to a reader or shellcheck).
+    /// </summary>
+    public static string Quote(string value, bool always = false)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (value.Length > 0 && value.All(IsSafe)) return value;
+        if (!always && value.Length > 0 && value.All(IsSafe)) return value;
         var sb = new StringBuilder(value.Length + 2);
         sb.Append('\'');
         foreach (var c in value)

@@ -91,7 +91,7 @@ public sealed class HostSandbox : IDisposable
     /// and content hash, one a line: equal snapshots mean byte-for-byte equal trees.
     /// </summary>
     public string Snapshot(params string[] paths) => Ok($$"""
-        for p in {{string.Join(' ', paths.Select(ZtnetInfra.Core.Shell.Sh.Quote))}}; do
+        for p in {{string.Join(' ', paths.Select(p => ZtnetInfra.Core.Shell.Sh.Quote(p)))}}; do
           if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo "$p absent"; continue; fi
           find "$p" -printf '%p %y %m %u:%g %s %l\n' | LC_ALL=C sort
           find "$p" -type f -exec sha256sum {} + | LC_ALL=C sort -k 2

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# health-gate, create (service user): the last step. What a user needs must work, several rounds
+# in a row, or the deployment fails naming the check that failed and where to look: ZTNet answers
+# its health path through Caddy over HTTPS with {"ok":true}; the ZeroTier controller answers its
+# authenticated API inside the pod; ZTNet started after ZeroTier's token existed (ZTNet reads it
+# once, at start: sinamics/ztnet src/utils/ztApi.ts); PostgreSQL refuses a TCP login without the
+# password, accepts the current one for ZTNet's role, which is no superuser, and the superuser
+# refuses it. The plan gives this step a digest of every step before it (in its comment), so it
+# runs again after any change that reaches the host; its stdin (the secrets) changes with a rotation.
+# Inputs: url (the public health URL), domain and port (curl --resolve to 127.0.0.1; domain empty
+# for an IP address, which is reached at itself: curl sends no SNI for an IP, so Caddy picks the
+# certificate by the address the connection arrived on), ca (Caddy's local CA root, or empty in
+# ACME mode), timeout (ztnet:healthTimeoutSeconds), rounds (checks in a row), token (ZeroTier's
+# authtoken.secret), units and containers (arrays, for the report), pg_container,
+# ztnet_container, ztnet_unit, db_role, db_superuser, db_name; stdin: the database password, then
+# the auth secret (not used).
+: "${url:?}" "${domain?}" "${port:?}" "${ca?}" "${timeout:?}" "${rounds:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
+: "${pg_container:?}" "${ztnet_container:?}" "${ztnet_unit:?}" "${db_role:?}" "${db_superuser:?}" "${db_name:?}"
+IFS= read -r pg_password || true
+IFS= read -r _ || true
+body=$(mktemp)
+trap 'rm -f "$body"' EXIT
+args=(--silent --show-error --max-time 20 --output "$body" --write-out '%{http_code}')
+if [ -n "$domain" ]; then args+=(--resolve "$domain:$port:127.0.0.1"); fi
+if [ -n "$ca" ]; then args+=(--cacert "$ca"); fi
+# A TCP login from inside the pod with the current password, as ROLE, running SQL. The password
+# reaches psql on stdin and lives only in that process's environment.
+tcp_login() {
+  printf '%s\n' "$pg_password" | podman exec -i "$pg_container" sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -X -w -h 127.0.0.1 -U "$1" -d "$3" -Atc "$2"' sh "$1" "$2" "$db_name"
+}
+check() {
+  local code zt_started token_time
+  if [ -n "$ca" ] && [ ! -f "$ca" ]; then last="Caddy has not created its local CA ($ca) yet"; where=caddy; return 1; fi
+  if ! code=$(curl "${args[@]}" "$url" 2>&1); then last="HTTPS through Caddy: $code"; where=caddy; return 1; fi
+  if [ "$code" != 200 ]; then last="HTTPS through Caddy answered $code (want 200): $(head -c 200 "$body")"; where=ztnet; return 1; fi
+  if ! grep -Eq '"ok" *: *true' "$body"; then last="$url answered 200 without {\"ok\":true}: $(head -c 200 "$body")"; where=ztnet; return 1; fi
+  # The token goes to curl on its standard input (a config line), never on a command line.
+  if ! podman exec -i "$ztnet_container" sh -c 'IFS= read -r t; printf "header = \"X-ZT1-Auth: %s\"\n" "$t" | curl -fsS --max-time 20 -o /dev/null -K - "$ZT_ADDR/status"' < "$token" >/dev/null 2>"$body"; then
+    last="the ZeroTier controller does not answer its authenticated API at ZT_ADDR/status from the ZTNet container: $(head -c 200 "$body")"; where=zerotier; return 1
+  fi
+  zt_started=$(podman inspect --format '{{.State.StartedAt.Unix}}' "$ztnet_container")
+  token_time=$(stat -c %Y "$token")
+  if [ "$token_time" -gt "$zt_started" ]; then
+    last="ZTNet started before ZeroTier wrote its current token ($token) and reads it only at start: restart it (systemctl --user restart $ztnet_unit as the service user)"; where=ztnet; return 1
+  fi
+  if podman exec "$pg_container" psql -X -w -h 127.0.0.1 -U "$db_role" -d "$db_name" -Atc 'SELECT 1' >/dev/null 2>&1; then
+    last="PostgreSQL accepts a TCP login from the pod without a password (pg_hba.conf trusts it): the database-password step enforces scram-sha-256"; where=postgres; return 1
+  fi
+  if ! super=$(tcp_login "$db_role" 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user' 2>"$body"); then
+    last="PostgreSQL refuses ZTNet's role $db_role with the current password over TCP: $(head -c 200 "$body")"; where=postgres; return 1
+  fi
+  if [ "$super" != f ]; then
+    last="ZTNet's database role $db_role is a superuser (rolsuper: $super): the database-password step makes it an ordinary role"; where=postgres; return 1
+  fi
+  # The superuser has no password: the one ZTNet holds must not open it over TCP.
+  if tcp_login "$db_superuser" 'SELECT 1' >/dev/null 2>&1; then
+    last="the PostgreSQL superuser $db_superuser accepts ZTNet's password over TCP: the database-password step removes its password"; where=postgres; return 1
+  fi
+  return 0
+}
+report() {
+  echo "ztnet-infra: the deployment is not healthy after $timeout s." >&2
+  echo "ztnet-infra: failed check: $last" >&2
+  for u in "${units[@]}"; do
+    echo "ztnet-infra:   $u: $(systemctl --user show -p ActiveState --value "$u"), restarted $(systemctl --user show -p NRestarts --value "$u") times" >&2
+  done
+  # State.Health is nil on podman 5 for a container without a check (containers/podman #21388): guarded.
+  for c in "${containers[@]}"; do
+    if podman container exists "$c"; then
+      echo "ztnet-infra:   container $c: health $(podman inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c" 2>/dev/null || echo unknown); last check output: $(podman inspect --format '{{if .State.Health}}{{range .State.Health.Log}}{{.Output}}{{end}}{{end}}' "$c" 2>/dev/null | tail -n 2 | tr '\n' ' ')" >&2
+    else
+      echo "ztnet-infra:   container $c: not running" >&2
+    fi
+  done
+  echo "ztnet-infra: look at: journalctl --user -u container-$where.service -n 100 (as the service user), or sudo journalctl _UID=$(id -u) -n 100" >&2
+}
+deadline=$((SECONDS + timeout))
+last="no check ran yet"
+where=ztnet
+passed=0
+while :; do
+  if check; then
+    passed=$((passed + 1))
+    if [ "$passed" -ge "$rounds" ]; then break; fi
+  else
+    passed=0
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then report; exit 1; fi
+  sleep 5
+done
+echo "ztnet-infra: ZTNet answers $url through Caddy; the controller and the database answer as they should ($rounds rounds in a row)"

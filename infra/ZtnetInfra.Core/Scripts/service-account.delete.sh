@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# service-account, delete with ztnet:retainDataOnDestroy false (purge, root): removes the account,
+# its home and its subordinate ids, only if this stack's record says the stack created it and no
+# data directory of it is left; an adopted account is never deleted, only the sub-id ranges the
+# stack added.
+# Inputs: user (ztnet:serviceUser), records (the stack's accounts/), marker_name (the data
+# directory's marker file).
+# uses: ownership.sh
+: "${user:?}" "${records:?}" "${marker_name:?}"
+record="$records/$user"
+if [ ! -f "$record" ] || [ -L "$record" ]; then
+  echo "ztnet-infra: no record $record: this stack did not create an account $user; nothing removed"
+  exit 0
+fi
+if ! uid=$(id -u "$user" 2>/dev/null); then
+  rm -f "$record" "$records/$user.migrate"
+  echo "ztnet-infra: the account $user is already gone"
+  exit 0
+fi
+if [ "$(value "$record" uid)" != "$uid" ]; then
+  echo "ztnet-infra: the account $user (uid $uid) is not the one this stack created ($record): left as it is"
+  exit 0
+fi
+# The files of a kept data directory belong to this account's ids: never orphan them.
+while IFS= read -r dir; do
+  m="$dir/$marker_name"
+  if [ -f "$m" ] && [ ! -L "$m" ] && grep -qxF "service-user=$user" "$m"; then
+    echo "ztnet-infra: keeping the account $user: $dir still holds its data (its data-dirs step kept it)"
+    exit 0
+  fi
+done < <(value "$record" data)
+if [ "$(value "$record" origin)" = created ]; then
+  loginctl terminate-user "$user" 2>/dev/null || true
+  for _ in $(seq 1 30); do pgrep -u "$uid" >/dev/null || break; sleep 1; done
+  pkill -KILL -u "$uid" 2>/dev/null || true
+  userdel --remove "$user" 2>/dev/null || userdel "$user"
+  sed -i -e "/^$user:/d" -e "/^$uid:/d" /etc/subuid /etc/subgid
+  echo "ztnet-infra: removed the account $user, its home and subordinate ids (ztnet:retainDataOnDestroy is false)"
+else
+  for kind in uid gid; do
+    while IFS= read -r range; do
+      usermod "--del-sub${kind}s" "$range" "$user" || echo "ztnet-infra: warning: could not remove sub${kind}s $range of $user" >&2
+    done < <(value "$record" "sub$kind")
+  done
+  echo "ztnet-infra: keeping the account $user: this stack adopted it and never deletes it; removed only the subordinate ids it added"
+fi
+rm -f "$record" "$records/$user.migrate"
