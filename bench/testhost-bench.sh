@@ -50,6 +50,14 @@ test host benchmark ($(nproc) cores, accel $(cat "$TESTHOST_RUN/accel"), $(date 
   fresh apply, parallel          $(get parallel fresh_apply_seconds) s, $(get parallel fresh_apply_remote_commands) remote commands (the engine's default degree)
   fresh apply, one at a time     $(get sequential fresh_apply_seconds) s, $(get sequential fresh_apply_remote_commands) remote commands (empty with BENCH_QUICK=1)
   no-op apply                    $(get parallel noop_apply_seconds) s, $(get parallel noop_apply_remote_commands) remote commands
-  single setting (Caddy image)   $(get parallel caddy_image_apply_seconds) s, $(get parallel caddy_image_apply_remote_commands) remote commands ($(get parallel caddy_image_apply_steps))
+  single setting (Caddy image)   $(get parallel caddy_image_apply_seconds) s, $(get parallel caddy_image_apply_remote_commands) remote commands
   ZTNet downtime, Caddy change   $(get parallel https_outage_during_caddy_change_seconds) s through Caddy ($(get parallel https_probes_failed)/$(get parallel https_probes) probes failed); ZTNet container restarted: $(get parallel ztnet_container_restarted)
 EOF
+# Each step's own command time (seconds, in the order the steps finished), so that a regression
+# shows where it happened. Steps that run at once overlap: they do not add up to the total.
+steps() { get "$1" "$2" | tr ' ' '\n' | awk -F: 'NF == 2 { printf "    %-28s %6s s\n", $1, $2 }'; }
+echo "  fresh apply, parallel: each step"
+steps parallel fresh_apply_steps
+if [ -z "${BENCH_QUICK:-}" ]; then echo "  fresh apply, one at a time: each step"; steps sequential fresh_apply_steps; fi
+echo "  single setting (Caddy image): each step"
+steps parallel caddy_image_apply_steps

@@ -25,6 +25,8 @@ public sealed class BenchTests(TestHostFixture host, ITestOutputHelper output) :
         host.Applied = true;
         Put("fresh_apply_seconds", watch.Elapsed.TotalSeconds);
         PutInt("fresh_apply_remote_commands", fresh.Count);
+        // Each step's own command time, in plan order: where a regression happened.
+        results.Add(("fresh_apply_steps", Durations(fresh)));
 
         watch.Restart();
         var noop = host.Stack.Apply();
@@ -41,7 +43,7 @@ public sealed class BenchTests(TestHostFixture host, ITestOutputHelper output) :
             var single = host.Stack.Apply();
             Put("caddy_image_apply_seconds", watch.Elapsed.TotalSeconds);
             PutInt("caddy_image_apply_remote_commands", single.Count);
-            results.Add(("caddy_image_apply_steps", string.Join(",", single.Select(r => r.Step))));
+            results.Add(("caddy_image_apply_steps", Durations(single)));
             await Task.Delay(TimeSpan.FromSeconds(2));
             await monitor.StopAsync();
             var outage = monitor.LongestOutage();
@@ -58,4 +60,7 @@ public sealed class BenchTests(TestHostFixture host, ITestOutputHelper output) :
         if (Environment.GetEnvironmentVariable("BENCH_OUT") is { Length: > 0 } path) File.WriteAllText(path, text);
         Assert.Empty(noop);
     }
+
+    private static string Durations(IEnumerable<Executor.CommandRecord> records) =>
+        string.Join(" ", records.Select(r => $"{r.Step}:{r.Result.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}"));
 }
