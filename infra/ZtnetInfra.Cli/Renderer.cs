@@ -53,6 +53,14 @@ public static class Renderer
             sb.Append(st.Title.Replace("|", "\\|")).Append(" |\n");
         }
 
+        sb.Append("\n## Where each script's shell comes from\n\n");
+        sb.Append("Each body is `set -euo pipefail`, a comment, a prelude of quoted values, then these files of `infra/ZtnetInfra.Core/Scripts/` in this order ");
+        sb.Append("(`lib/` files are shared functions); the launcher around it is `launcher/common.sh` and `launcher/root.sh` or `launcher/service-user.sh`.\n\n");
+        sb.Append("| step | script | files |\n|---|---|---|\n");
+        foreach (var st in plan.Steps)
+        foreach (var script in st.Scripts)
+            sb.Append($"| `{st.Name}` | {script.Kind.ToString().ToLowerInvariant()} | {string.Join(", ", script.Sources.Where(f => !f.StartsWith("launcher/", StringComparison.Ordinal)).Select(f => $"`{f}`"))} |\n");
+
         sb.Append("\n## Units\n\n");
         foreach (var u in plan.Units) sb.Append($"- `units/{u.Name}` in `~{s.ServiceUser}/.config/systemd/user/`\n");
         sb.Append($"- `files/{CaddyConfig.FileName}` at `{CaddyConfig.HostPath(s)}` (written by `unit-caddy`)\n");

@@ -119,4 +119,18 @@ public class PlanDocumentTests
 
     private static List<string> Names(string cell) =>
         [.. Regex.Matches(cell, "`([a-z0-9-]+)`").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal)];
+
+    [Fact]
+    public void Plan_md_names_the_files_each_script_is_made_of()
+    {
+        var config = Stacks.With(("retainDataOnDestroy", "false"));
+        var doc = Renderer.PlanDocument(Stacks.Plan(config), config);
+
+        Assert.Contains("| `data-dirs` | delete | `lib/ownership.sh`, `data-dirs.delete.sh` |\n", doc);
+        Assert.Contains("| `unit-postgres` | create | `lib/write-file.sh`, `postgres-guard.sh`, `unit.create.sh` |\n", doc);
+        // Every file it names is one of the embedded scripts.
+        var section = doc[doc.IndexOf("| step | script | files |", StringComparison.Ordinal)..doc.IndexOf("## Units", StringComparison.Ordinal)];
+        foreach (Match m in Regex.Matches(section, @"`([a-z/.-]+\.sh)`"))
+            Assert.True(ZtnetInfra.Core.Shell.ScriptSource.All.ContainsKey(m.Groups[1].Value), m.Groups[1].Value);
+    }
 }
