@@ -19,6 +19,12 @@ internal static class HealthGate
     /// <summary>Consecutive rounds in which every check passes.</summary>
     public const int RoundsInARow = 3;
 
+    /// <summary>
+    /// The least time the passing rounds span (first to last), with no container started again in
+    /// between: as long as the 5 s pauses between rounds used to guarantee on a fast host.
+    /// </summary>
+    public const int StableSeconds = 10;
+
     public static RemoteStep Make(StepFactory f, StackSettings st, IReadOnlyList<RemoteStep> before, IEnumerable<string> dependsOn)
     {
         var s = new Script($"ZTNet answers {st.PublicUrl}{st.ZtnetHealthPath} through Caddy, the controller answers, the database needs its password: {RoundsInARow} rounds in a row within {st.HealthTimeoutSeconds} s", "health-gate.create.sh")
@@ -33,6 +39,7 @@ internal static class HealthGate
             .Var("ca", st.TlsMode == TlsMode.Internal ? $"{ServiceCatalogue.DataPath(st, "caddy_data")}/caddy/pki/authorities/local/root.crt" : "")
             .Var("timeout", st.HealthTimeoutSeconds)
             .Var("rounds", RoundsInARow)
+            .Var("window", StableSeconds)
             .Var("token", $"{ServiceCatalogue.DataPath(st, "zerotier")}/authtoken.secret")
             .Array("units", ServiceCatalogue.UnitNames)
             .Array("containers", ServiceCatalogue.Containers.Select(c => c.Name))

@@ -10,11 +10,12 @@
 # Inputs: url (the public health URL), domain and port (curl --resolve to 127.0.0.1; domain empty
 # for an IP address, which is reached at itself: curl sends no SNI for an IP, so Caddy picks the
 # certificate by the address the connection arrived on), ca (Caddy's local CA root, or empty in
-# ACME mode), timeout (ztnet:healthTimeoutSeconds), rounds (checks in a row), token (ZeroTier's
+# ACME mode), timeout (ztnet:healthTimeoutSeconds), rounds (passing rounds in a row), window
+# (seconds those rounds must span at least), token (ZeroTier's
 # authtoken.secret), units and containers (arrays, for the report), pg_container,
 # ztnet_container, ztnet_unit, db_role, db_superuser, db_name; stdin: the database password, then
 # the auth secret (not used).
-: "${url:?}" "${domain?}" "${port:?}" "${ca?}" "${timeout:?}" "${rounds:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
+: "${url:?}" "${domain?}" "${port:?}" "${ca?}" "${timeout:?}" "${rounds:?}" "${window:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
 : "${pg_container:?}" "${ztnet_container:?}" "${ztnet_unit:?}" "${db_role:?}" "${db_superuser:?}" "${db_name:?}"
 IFS= read -r pg_password || true
 IFS= read -r _ || true
@@ -74,18 +75,34 @@ report() {
   done
   echo "ztnet-infra: look at: journalctl --user -u container-$where.service -n 100 (as the service user), or sudo journalctl _UID=$(id -u) -n 100" >&2
 }
+# Healthy means: every check passes in $rounds rounds in a row that span at least $window
+# seconds, and no container started again between them (a service that flaps is not healthy,
+# however quickly its checks answer). Between rounds the gate waits one second: a round itself
+# takes seconds (podman exec, curl), so a longer pause would only be idle time.
+started_now() { podman inspect --format '{{.State.StartedAt}}' "${containers[@]}" 2>/dev/null | tr '\n' ' '; }
 deadline=$((SECONDS + timeout))
 last="no check ran yet"
 where=ztnet
 passed=0
+began=$SECONDS
 while :; do
+  round=$SECONDS
   if check; then
+    now=$(started_now)
+    if [ "$passed" -gt 0 ] && [ "$now" != "$started" ]; then
+      last="a container started again between two passing rounds (it flaps): $started-> $now"; where=ztnet
+      passed=0
+    fi
+    if [ "$passed" -eq 0 ]; then first=$SECONDS; started=$now; fi
     passed=$((passed + 1))
-    if [ "$passed" -ge "$rounds" ]; then break; fi
+    rounds_took="${rounds_took:-}$((SECONDS - round)) "
+    if [ "$passed" -ge "$rounds" ] && [ $((SECONDS - first)) -ge "$window" ]; then break; fi
   else
     passed=0
+    rounds_took=
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then report; exit 1; fi
-  sleep 5
+  sleep 1
 done
-echo "ztnet-infra: ZTNet answers $url through Caddy; the controller and the database answer as they should ($rounds rounds in a row)"
+echo "ztnet-infra: ZTNet answers $url through Caddy; the controller and the database answer as they should ($passed rounds in a row over $((SECONDS - first)) s, no container restarted)"
+echo "ztnet-infra: the gate took $((SECONDS - began)) s: the first passing round began after $((first - began)) s; the passing rounds took ${rounds_took}s"

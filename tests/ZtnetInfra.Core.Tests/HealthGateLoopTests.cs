@@ -1,0 +1,90 @@
+using ZtnetInfra.Core.Plan;
+
+namespace ZtnetInfra.Core.Tests;
+
+/// <summary>
+/// The health gate's loop against stand-ins for podman, curl and systemctl: it passes only after
+/// its rounds in a row span the stable window with no container started again, and a service that
+/// restarts between passing rounds never passes.
+/// </summary>
+public class HealthGateLoopTests
+{
+    /// <summary>The stable window the plan gives the gate (HealthGate.StableSeconds), read from its prelude.</summary>
+    private static readonly int StableSeconds = int.Parse(System.Text.RegularExpressions.Regex.Match(
+        Stacks.Plan(Stacks.Minimal()).Step("health-gate").Create.Body, @"\nwindow='(\d+)'\n").Groups[1].Value);
+
+    /// <summary>
+    /// A healthy pod as the gate's checks see it. podman: the ZeroTier API answers from the ZTNet
+    /// container; ZTNet started (Unix 2000000000) after the token's mtime; PostgreSQL refuses a login
+    /// without the password, gives ztnet rolsuper f, and refuses the superuser; `inspect
+    /// {{.State.StartedAt}}` prints each container's start, which changes at every call when
+    /// $HOME/flap exists. curl answers 200 with {"ok":true}.
+    /// </summary>
+    private static (FakeBin Bin, string Body) Host(int timeout, bool flap)
+    {
+        var bin = new FakeBin();
+        var token = Path.Combine(bin.Home, "authtoken.secret");
+        File.WriteAllText(token, "token\n");
+        File.SetLastWriteTimeUtc(token, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        if (flap) File.WriteAllText(Path.Combine(bin.Home, "flap"), "");
+        bin.Tool("podman", $$$"""
+            h={{{bin.Home}}}
+            case "$*" in
+              "inspect --format {{.State.StartedAt.Unix}} ztnet") echo 2000000000 ;;
+              "inspect --format {{.State.StartedAt}} "*)
+                n=0; if [ -e "$h/flap" ]; then n=$(( $(cat "$h/n" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$h/n"; fi
+                for c in "${@:4}"; do echo "2026-12-03 02:00:0$((n % 10)) $c"; done ;;
+              "exec -i ztnet sh -c "*) cat >/dev/null ;;
+              "exec postgres psql "*) exit 2 ;;
+              "exec -i postgres sh -c "*) cat >/dev/null; [ "$8" = ztnet ] || exit 2; echo f ;;
+              "container exists "*) ;;
+              *) echo "unexpected podman $*" >&2; exit 2 ;;
+            esac
+            """);
+        bin.Tool("curl", """
+            while [ $# -gt 0 ]; do case "$1" in --output) printf '{"ok":true}' > "$2"; shift 2 ;; *) shift ;; esac; done
+            printf 200
+            """);
+        bin.Tool("systemctl", "echo 0");
+        var body = Stacks.Plan(Stacks.Minimal()).Step("health-gate").Create.Body
+            .Replace("token='/opt/ztnet-data/zerotier/authtoken.secret'\n", $"token='{token}'\n", StringComparison.Ordinal)
+            .Replace("timeout='300'\n", $"timeout='{timeout}'\n", StringComparison.Ordinal);
+        return (bin, body);
+    }
+
+    private static Tools.Result Run(FakeBin bin, string body) =>
+        Tools.Run("bash", ["-c", body], stdin: "password1234567890\nsecret\n", env: new Dictionary<string, string>
+        {
+            ["HOME"] = bin.Home,
+            ["PATH"] = bin.Bin + ":" + Environment.GetEnvironmentVariable("PATH"),
+        });
+
+    [Fact]
+    public void A_steady_pod_passes_after_its_rounds_span_the_stable_window()
+    {
+        var (bin, body) = Host(timeout: 120, flap: false);
+        using (bin)
+        {
+            Assert.True(StableSeconds >= 10, "the gate's rounds must span at least the 10 s its 5 s pauses used to give");
+            var r = Run(bin, body);
+
+            Assert.True(r.ExitCode == 0, r.Output);
+            var span = int.Parse(System.Text.RegularExpressions.Regex.Match(r.Output, @"rounds in a row over (\d+) s").Groups[1].Value);
+            Assert.True(span >= StableSeconds, r.Output);
+            Assert.Contains("no container restarted", r.Output);
+        }
+    }
+
+    [Fact]
+    public void A_pod_whose_containers_start_again_between_rounds_never_passes()
+    {
+        var (bin, body) = Host(timeout: 15, flap: true);
+        using (bin)
+        {
+            var r = Run(bin, body);
+
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("failed check: a container started again between two passing rounds (it flaps)", r.Output);
+        }
+    }
+}
