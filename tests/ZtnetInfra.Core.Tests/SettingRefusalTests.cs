@@ -207,6 +207,7 @@ public class SettingRefusalTests
     public void A_setting_in_another_namespace_is_named_with_the_right_key(string key, string where, string right)
     {
         var config = Stacks.Minimal();
+        config.Remove(right);
         config[key] = ConfigValue.Plain("/srv/ztnet");
 
         var e = Assert.Single(SettingsReader.TryRead(config).Errors);
@@ -230,6 +231,19 @@ public class SettingRefusalTests
 
         Assert.Equal("ztnet-infra:domain", e.Key);
         Assert.Contains("did you mean ztnet:domain?", e.Problem);
+    }
+
+    [Fact]
+    public void A_misplaced_leftover_beside_the_right_key_is_named_with_its_removal()
+    {
+        var config = Stacks.Minimal();
+        config["ztnet-infra:domain"] = ConfigValue.Plain("old.example.org");
+
+        var e = Assert.Single(SettingsReader.TryRead(config).Errors);
+
+        Assert.Equal("ztnet-infra:domain", e.Key);
+        Assert.Contains("ztnet:domain is set too and is the one in effect", e.Problem);
+        Assert.Equal("pulumi config rm ztnet-infra:domain", e.Example);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public static class SettingsReader
         var misplaced = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in config.Keys.Where(k => !k.StartsWith(SettingKey.Namespace + ":", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
-            if (MisplacedKey(key) is not { } found) continue;
+            if (MisplacedKey(key, config) is not { } found) continue;
             errors.Add(found.Error);
             misplaced.Add(found.Setting.FullKey);
         }
@@ -179,16 +179,19 @@ public static class SettingsReader
     /// program reads only ztnet:, so the setting would be silently missing. This stack's providers
     /// (command, random) read no key of these names.
     /// </summary>
-    private static (SettingKey Setting, SettingError Error)? MisplacedKey(string key)
+    private static (SettingKey Setting, SettingError Error)? MisplacedKey(string key, IReadOnlyDictionary<string, ConfigValue> config)
     {
         var colon = key.IndexOf(':');
         var name = key[(colon + 1)..];
         var setting = SettingKeys.All.FirstOrDefault(k => k.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
         if (setting is null) return null;
         var where = colon < 0 ? "has no namespace" : $"is in the namespace {key[..colon]}";
+        const string why = "this program reads its settings only from the ztnet: namespace (a key set without one, as `pulumi config set NAME`, lands under the project's name)";
+        // Both set: the misplaced one is a leftover that only misleads; removing it is the whole fix.
+        if (config.ContainsKey(setting.FullKey))
+            return (setting, new SettingError(key, $"{where}, and {why}; {setting.FullKey} is set too and is the one in effect, so remove this one", $"pulumi config rm {key}"));
         var set = setting.Secret ? setting.Example : $"pulumi config set {setting.FullKey} {setting.Example}";
-        var problem = $"{where}, and this program reads its settings only from ztnet: (`pulumi config set {name}` without a namespace stores it under the project's name); did you mean {setting.FullKey}?";
-        return (setting, new SettingError(key, problem, $"pulumi config rm {key} && {set}"));
+        return (setting, new SettingError(key, $"{where}, and {why}; did you mean {setting.FullKey}?", $"pulumi config rm {key} && {set}"));
     }
 
     /// <summary>A typo: name the nearest real key, and give the commands that fix it as the example.</summary>
