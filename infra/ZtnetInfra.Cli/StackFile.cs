@@ -22,24 +22,34 @@ public static partial class StackFile
         if (configNode is not YamlMappingNode config)
             throw Bad($"{At(path, configNode.Start)}: config: must be a mapping of keys to values (key: value, one per line)");
 
+        var project = ProjectName(path);
         var result = new Dictionary<string, ConfigValue>(StringComparer.Ordinal);
-        var nulls = new List<string>();
+        var problems = new List<string>();
         foreach (var (keyNode, valueNode) in config.Children)
         {
-            if (keyNode is not YamlScalarNode { Value: { Length: > 0 } key })
+            if (keyNode is not YamlScalarNode { Value: { Length: > 0 } written })
                 throw Bad($"{At(path, keyNode.Start)}: a key in config: must be a name such as ztnet:host");
+            if (ConfigKey(written, project) is not { } key)
+            {
+                problems.Add($"{At(path, keyNode.Start)}: {written} is not a configuration key, which the Pulumi CLI refuses: write it <namespace>:<name>, e.g. ztnet:host");
+                continue;
+            }
             switch (valueNode)
             {
-                case YamlScalarNode scalar when IsNull(scalar):
-                    // Pulumi reads a YAML null as an empty string: name it rather than pass that on.
-                    if (key.StartsWith(SettingKey.Namespace + ":", StringComparison.Ordinal))
-                        nulls.Add($"{At(path, valueNode.Start)}: {key} is a YAML null ({(scalar.Value is { Length: > 0 } v ? v : "no value")}): give it a value, or delete the line to take the default");
-                    result[key] = ConfigValue.Plain("");
-                    break;
                 case YamlScalarNode scalar:
-                    result[key] = ConfigValue.Plain(scalar.Value ?? "");
+                    var read = PulumiYamlScalar.Read(scalar.Value ?? "", scalar.Style is ScalarStyle.Plain or ScalarStyle.Any, scalar.Tag.IsEmpty ? null : scalar.Tag.Value);
+                    if (read.Problem is not null)
+                    {
+                        problems.Add($"{At(path, valueNode.Start)}: {key} {read.Problem}");
+                        break;
+                    }
+                    // Pulumi reads a YAML null as an empty string (and warns): name it rather than pass that on.
+                    if (read.Type == PulumiYamlScalar.ScalarType.Null && key.StartsWith(SettingKey.Namespace + ":", StringComparison.Ordinal))
+                        problems.Add($"{At(path, valueNode.Start)}: {key} is a YAML null ({(scalar.Value is { Length: > 0 } v ? v : "no value")}): give it a value, or delete the line to take the default");
+                    result[key] = ConfigValue.Plain(read.Text);
                     break;
-                case YamlMappingNode map when map.Children.ContainsKey(new YamlScalarNode("secure")):
+                // object.go (isSecureValue): a mapping of exactly one key, secure, holding a string.
+                case YamlMappingNode map when map.Children.Count == 1 && map.Children.TryGetValue(new YamlScalarNode("secure"), out var secure) && secure is YamlScalarNode:
                     result[key] = ConfigValue.Secure();
                     break;
                 default:
@@ -48,8 +58,51 @@ public static partial class StackFile
                     break;
             }
         }
-        if (nulls.Count > 0) throw Bad(string.Join('\n', nulls));
+        if (problems.Count > 0) throw Bad(string.Join('\n', problems));
         return result;
+    }
+
+    /// <summary>
+    /// The key as the program sees it. The Pulumi CLI puts a key without a namespace under the
+    /// project's name (sdk/go/common/workspace/loaders.go, stackConfigNamespacedWithProject), and reads
+    /// namespace:config:name as namespace:name (sdk/go/common/resource/config/key.go, ParseKey);
+    /// any other key with colons is refused. Null for a key it refuses.
+    /// </summary>
+    private static string? ConfigKey(string key, string? project)
+    {
+        var parts = key.Split(':');
+        return parts.Length switch
+        {
+            1 => project is null ? key : $"{project}:{key}",
+            2 => key,
+            3 when parts[1] == "config" && parts[0].Length > 0 && parts[2].Length > 0 => $"{parts[0]}:{parts[2]}",
+            _ => null,
+        };
+    }
+
+    /// <summary>The name in Pulumi.yaml beside the stack file (the project the CLI loads with it), or null when there is none to read.</summary>
+    private static string? ProjectName(string stackFile)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(stackFile)) ?? ".";
+        foreach (var name in new[] { "Pulumi.yaml", "Pulumi.yml" })
+        {
+            var file = Path.Combine(dir, name);
+            if (!File.Exists(file)) continue;
+            try
+            {
+                var yaml = new YamlStream();
+                using (var reader = new StreamReader(file)) yaml.Load(reader);
+                if (yaml.Documents.Count > 0 && yaml.Documents[0].RootNode is YamlMappingNode project
+                    && project.Children.TryGetValue(new YamlScalarNode("name"), out var n) && n is YamlScalarNode { Value: { Length: > 0 } value })
+                    return value;
+            }
+            catch (Exception e) when (e is YamlException or IOException or UnauthorizedAccessException)
+            {
+                // The Pulumi CLI would stop on such a project file; the render reads keys without a project.
+            }
+            return null;
+        }
+        return null;
     }
 
     private static byte[] ReadBytes(string path)
@@ -94,7 +147,7 @@ public static partial class StackFile
         }
         catch (YamlException e)
         {
-            throw Bad($"{At(path, e.Start)}: YAML error: {MarkPrefix().Replace(e.InnerException?.Message ?? e.Message, "")}");
+            throw Bad($"{At(path, e.Start)}: YAML error: {Friendly(MarkPrefix().Replace(e.InnerException?.Message ?? e.Message, ""))}");
         }
         catch (InvalidOperationException)
         {
@@ -111,6 +164,33 @@ public static partial class StackFile
     /// <summary>The YAML 1.2 core schema's null: an empty plain scalar, ~, null, Null or NULL.</summary>
     private static bool IsNull(YamlScalarNode s) =>
         s.Style is ScalarStyle.Plain or ScalarStyle.Any && s.Tag.IsEmpty && s.Value is null or "" or "~" or "null" or "Null" or "NULL";
+
+    /// <summary>
+    /// The parser's message, with what to change in front for the mistakes hand-edited stack files
+    /// have (YamlDotNet's wording; yaml.v3, which the Pulumi CLI uses, refuses the same files).
+    /// </summary>
+    public static string Friendly(string parser)
+    {
+        var fix = parser switch
+        {
+            _ when parser.Contains("tab", StringComparison.OrdinalIgnoreCase) =>
+                "a tab where YAML allows only spaces: indent with spaces (two under config:), and put a space, not a tab, after the colon",
+            _ when parser.Contains("did not find expected key", StringComparison.Ordinal) =>
+                "this line is not indented like the keys above it: put every setting under config: at the same indentation (two spaces), one key: value per line",
+            _ when parser.Contains("found invalid mapping", StringComparison.Ordinal) || parser.Contains("mapping values are not allowed", StringComparison.Ordinal) =>
+                "a second ': ' on one line, or a line indented deeper than the key above it: quote a value that holds ': ' ('a: b'), and align each key with the others",
+            _ when parser.Contains("block sequence entries are not allowed", StringComparison.Ordinal) || parser.Contains("did not find expected '-'", StringComparison.Ordinal) =>
+                "a '- ' list item where a key: value is expected: settings are key: value lines; quote a value that starts with '-'",
+            _ when parser.Contains("quoted scalar", StringComparison.Ordinal) && parser.Contains("end of stream", StringComparison.Ordinal) =>
+                "a quoted value is not closed: add the closing quote on the same line",
+            _ when parser.Contains("cannot start any token", StringComparison.Ordinal) =>
+                "a value starts with a character YAML reserves (@, ` or %): put the value in quotes",
+            _ when parser.StartsWith("Duplicate key", StringComparison.Ordinal) =>
+                $"{parser[("Duplicate key".Length)..].Trim()} is set twice under config: (the Pulumi CLI refuses that too): keep one line",
+            _ => null,
+        };
+        return fix is null ? parser : $"{fix} ({parser.TrimEnd('.')})";
+    }
 
     private static string At(string path, Mark mark) => $"{path}:{mark.Line}:{mark.Column}";
 

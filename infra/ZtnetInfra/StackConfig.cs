@@ -15,6 +15,8 @@ namespace ZtnetInfra;
 /// <c>ztnet:</c> keys with "did you mean", and secrets written in plain text). So:
 /// <list type="bullet">
 /// <item>every key the stack knows (<see cref="SettingKeys.All"/>) is asked for by name;</item>
+/// <item>a key of another namespace whose name is a setting's (ztnet-infra:domain) is passed on by
+/// name only, with no value, so the core names it as misplaced;</item>
 /// <item>under the language host, which also puts the config into <c>PULUMI_CONFIG</c> (a JSON
 /// object "namespace:key" → value) and <c>PULUMI_CONFIG_SECRET_KEYS</c> (the keys stored with
 /// <c>secure:</c>; "[]" when none: pulumi/pulumi-dotnet pulumi-language-dotnet/main.go,
@@ -45,7 +47,17 @@ public static class StackConfig
             var secure = secretKeys?.Contains(key) ?? SettingKeys.Find(key)?.Secret ?? false;
             result[key] = secure ? ConfigValue.Secure() : ConfigValue.Plain(value);
         }
+        // A setting's name under another namespace (ztnet-infra:domain, which `pulumi config set domain`
+        // writes in this project) is reported by the core as misplaced: only its name is passed on.
+        foreach (var key in listed.Where(k => !k.StartsWith(prefix, StringComparison.Ordinal) && IsSettingName(k)))
+            result[key] = secretKeys?.Contains(key) == true ? ConfigValue.Secure() : ConfigValue.Plain("");
         return result;
+    }
+
+    private static bool IsSettingName(string key)
+    {
+        var name = key[(key.IndexOf(':') + 1)..];
+        return SettingKeys.All.Any(k => k.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
     }
 
     private static IReadOnlyList<string> LanguageHostKeyNames()

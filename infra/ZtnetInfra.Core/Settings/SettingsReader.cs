@@ -23,6 +23,13 @@ public static class SettingsReader
             if (SettingKeys.Find(key) is null)
                 errors.Add(UnknownKey(key));
         }
+        var misplaced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in config.Keys.Where(k => !k.StartsWith(SettingKey.Namespace + ":", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            if (MisplacedKey(key, config) is not { } found) continue;
+            errors.Add(found.Error);
+            misplaced.Add(found.Setting.FullKey);
+        }
 
         var host = r.Text(SettingKeys.Host, Validate.HostOrAddress);
         var sshPort = r.Port(SettingKeys.SshPort);
@@ -53,9 +60,24 @@ public static class SettingsReader
         var authSecretSet = r.SecretSet(SettingKeys.AuthSecret);
         var sshKeySet = r.SecretSet(SettingKeys.SshPrivateKey);
 
-        // Rules across settings, checked only when both sides are valid on their own.
-        if (httpPort is { } hp && httpsPort is { } hsp && hp == hsp)
-            errors.Add(new SettingError(SettingKeys.HttpsPort.FullKey, $"must differ from ztnet:httpPort (both are {hp})", "443"));
+        // A required setting written under another namespace is reported once, as misplaced.
+        errors.RemoveAll(e => e.Problem == "is required" && misplaced.Contains(e.Key));
+
+        // Rules across settings, checked only when both sides are valid on their own; a key left
+        // out counts with its default (httpPort 443 alone clashes with the default httpsPort 443).
+        var effectiveHttp = EffectivePort(config, SettingKeys.HttpPort, httpPort, 80);
+        var effectiveHttps = EffectivePort(config, SettingKeys.HttpsPort, httpsPort, 443);
+        var effectiveSsh = EffectivePort(config, SettingKeys.SshPort, sshPort, 22);
+        if (effectiveHttp is { } hp && effectiveHttps is { } hsp && hp == hsp)
+            errors.Add(PortClash(config, SettingKeys.HttpsPort, SettingKeys.HttpPort, hp, "the pod would publish it twice (HTTP and HTTPS) and fail to start"));
+        // ZTNet's HTTP ports are TCP on the host, as is SSH: sshd already holds ztnet:sshPort there
+        // (the host the connection reaches, also behind a bastion), so rootless pasta could not bind it.
+        // ztnet:zerotierPort is UDP (--publish PORT:9993/udp) and clashes with neither.
+        foreach (var (web, port) in new[] { (SettingKeys.HttpPort, effectiveHttp), (SettingKeys.HttpsPort, effectiveHttps) })
+        {
+            if (port is { } wp && effectiveSsh is { } sp && wp == sp)
+                errors.Add(PortClash(config, web, SettingKeys.SshPort, wp, "sshd holds that TCP port on the host, so the pod could not publish it"));
+        }
         var effectiveTls = tls ?? (config.ContainsKey(SettingKeys.TlsMode.FullKey) ? null : "acme");
         if (effectiveTls == "acme" && domain is not null)
         {
@@ -64,7 +86,7 @@ public static class SettingsReader
                 errors.Add(new SettingError(SettingKeys.Domain.FullKey, $"is an IP address ({domain}), and ACME CAs issue no certificates for IP addresses; for a LAN address set ztnet:tlsMode internal (Caddy's own CA), or use a DNS name", "pulumi config set ztnet:tlsMode internal"));
             else if (!domain.Contains('.'))
                 errors.Add(new SettingError(SettingKeys.Domain.FullKey, $"must be a public DNS name for an ACME certificate (got \"{domain}\"); for a LAN name set ztnet:tlsMode internal", "ztnet.example.org"));
-            if (httpPort is { } p80 && httpsPort is { } p443 && p80 != 80 && p443 != 443)
+            if (effectiveHttp is { } p80 && effectiveHttps is { } p443 && p80 != 80 && p443 != 443)
                 errors.Add(new SettingError(SettingKeys.TlsMode.FullKey, $"acme needs port 80 or 443 published as such for its challenges (httpPort {p80}, httpsPort {p443}); use internal, or publish 80 or 443", "internal"));
         }
         // The service account is created, lingered and (on a purge) deleted by the stack: it must not be a login it runs through.
@@ -126,6 +148,51 @@ public static class SettingsReader
     /// <summary>The value in effect: the valid value, the default when the key is absent, or null when the value was invalid.</summary>
     private static string? Effective(IReadOnlyDictionary<string, ConfigValue> config, SettingKey key, string? value, string? fallback) =>
         value ?? (config.ContainsKey(key.FullKey) ? null : fallback);
+
+    private static int? EffectivePort(IReadOnlyDictionary<string, ConfigValue> config, SettingKey key, int? value, int fallback) =>
+        value ?? (config.ContainsKey(key.FullKey) ? null : fallback);
+
+    /// <summary>
+    /// Two ports that must differ are equal. The error names the key to change: <paramref name="blamed"/>
+    /// when it is set in the stack (or when neither is), else <paramref name="other"/>, whose value is the one set.
+    /// </summary>
+    private static SettingError PortClash(IReadOnlyDictionary<string, ConfigValue> config, SettingKey blamed, SettingKey other, int port, string why)
+    {
+        var blamedSet = config.ContainsKey(blamed.FullKey);
+        var otherSet = config.ContainsKey(other.FullKey);
+        if (!blamedSet && otherSet && other != SettingKeys.SshPort) (blamed, other, blamedSet, otherSet) = (other, blamed, otherSet, blamedSet);
+        var example = blamed.Default != port.ToString(System.Globalization.CultureInfo.InvariantCulture) ? blamed.Default : blamed.Alternate ?? blamed.Example;
+        var problem = (blamedSet, otherSet) switch
+        {
+            (true, true) => $"must differ from {other.FullKey} (both are {port}): {why}",
+            (true, false) => $"is {port}, which {other.FullKey} also is by default: {why}; pick another port, or set {other.FullKey} to another",
+            _ => $"is {port} by default, which {other.FullKey} is set to: {why}; set {blamed.FullKey} to another port",
+        };
+        return new SettingError(blamed.FullKey, problem, $"pulumi config set {blamed.FullKey} {example}");
+    }
+
+    /// <summary>
+    /// A key outside ztnet: whose name is one of this program's settings: `pulumi config set domain`
+    /// stores it under the project's own namespace (ztnet-infra:domain), a stack file line without a
+    /// namespace is put there by the Pulumi CLI (sdk/go/common/workspace/loaders.go,
+    /// stackConfigNamespacedWithProject), and a typed namespace (zt:domain) lands elsewhere: the
+    /// program reads only ztnet:, so the setting would be silently missing. This stack's providers
+    /// (command, random) read no key of these names.
+    /// </summary>
+    private static (SettingKey Setting, SettingError Error)? MisplacedKey(string key, IReadOnlyDictionary<string, ConfigValue> config)
+    {
+        var colon = key.IndexOf(':');
+        var name = key[(colon + 1)..];
+        var setting = SettingKeys.All.FirstOrDefault(k => k.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+        if (setting is null) return null;
+        var where = colon < 0 ? "has no namespace" : $"is in the namespace {key[..colon]}";
+        const string why = "this program reads its settings only from the ztnet: namespace (a key set without one, as `pulumi config set NAME`, lands under the project's name)";
+        // Both set: the misplaced one is a leftover that only misleads; removing it is the whole fix.
+        if (config.ContainsKey(setting.FullKey))
+            return (setting, new SettingError(key, $"{where}, and {why}; {setting.FullKey} is set too and is the one in effect, so remove this one", $"pulumi config rm {key}"));
+        var set = setting.Secret ? setting.Example : $"pulumi config set {setting.FullKey} {setting.Example}";
+        return (setting, new SettingError(key, $"{where}, and {why}; did you mean {setting.FullKey}?", $"pulumi config rm {key} && {set}"));
+    }
 
     /// <summary>A typo: name the nearest real key, and give the commands that fix it as the example.</summary>
     private static SettingError UnknownKey(string key)

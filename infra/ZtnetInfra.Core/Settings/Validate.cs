@@ -77,28 +77,15 @@ internal static partial class Validate
     public static string? UserName(string v) =>
         UserRegex().IsMatch(v) ? null : "must be a Linux user name: a lower-case letter or _, then up to 31 lower-case letters, digits, _ or -";
 
-    private static readonly string[] SystemDirectories =
-    [
-        "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media", "/mnt", "/opt", "/proc", "/root", "/run",
-        "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/local", "/var", "/var/lib", "/var/tmp",
-    ];
-
     public static string? DataDirectory(string v)
     {
         if (v.Length > 200) return "must be at most 200 characters";
         if (!PathRegex().IsMatch(v)) return "must be an absolute path of letters, digits, '.', '_', '-' and '/', without a trailing '/'";
         var segments = v.Split('/')[1..];
         if (segments.Any(s => s is "" or "." or "..")) return "must not hold empty, '.' or '..' parts";
-        if (SystemDirectories.Contains(v)) return "must be a directory of its own, not a system directory (a purge removes it whole)";
-        var volatileRoot = VolatileDirectories.FirstOrDefault(p => v == p || v.StartsWith(p + "/", StringComparison.Ordinal));
-        if (volatileRoot is not null)
-            return $"must not be under {volatileRoot}: that place is emptied at boot or is not a real directory, and the database and the ZeroTier identity would be lost";
-        return null;
+        var rule = DataDirectoryRules.Refusing(v);
+        return rule is null ? null : DataDirectoryRules.Problem(v, rule);
     }
-
-    // Emptied at boot (tmpfs on systemd hosts) or kernel file systems: never a place for data.
-    // /var/run and /var/lock are links into /run.
-    private static readonly string[] VolatileDirectories = ["/run", "/var/run", "/var/lock", "/tmp", "/var/tmp", "/dev", "/proc", "/sys"];
 
     public static string? Image(string v)
     {
@@ -106,7 +93,18 @@ internal static partial class Validate
         var m = ImageRegex().Match(v);
         if (!m.Success) return "must be a fully qualified image reference: registry/path:tag or registry/path@sha256:digest, in lower case";
         var last = v[(v.LastIndexOf('/') + 1)..];
-        if (!last.Contains(':') && !last.Contains('@')) return "must be pinned: name a tag or a digest";
+        var at = last.IndexOf('@');
+        var digest = at >= 0;
+        var nameAndTag = digest ? last[..at] : last;
+        var colon = nameAndTag.IndexOf(':');
+        var tag = colon < 0 ? null : nameAndTag[(colon + 1)..];
+        if (digest) return null;
+        if (tag is null) return "must be pinned: name a tag other than latest (a release, such as :1.2.3) or a digest (@sha256:...); without a tag podman takes :latest";
+        // latest moves with every release: the stack would run whatever was newest on the day of each pull,
+        // a database image could change major version under its data, and the README promises pinned images.
+        // Registries compare tags exactly; any spelling of latest is refused as the same intent.
+        if (tag.Equals("latest", StringComparison.OrdinalIgnoreCase))
+            return $"must be pinned: :{tag} moves with every release, so what runs would depend on the day of the pull; name a release tag (such as :1.2.3) or a digest (@sha256:...)";
         return null;
     }
 
@@ -145,29 +143,25 @@ internal static partial class Validate
 
     /// <summary>
     /// What the provider does with the line: pulumi-command v1.2.1
-    /// (provider/pkg/provider/remote/connection.go) parses it with ssh.ParseAuthorizedKey, which
-    /// fails on a blob that does not decode or whose inner type is not the declared one (every
-    /// step would then fail during `up` while `preview` passes), and offers only that key's
-    /// algorithm (HostKeyAlgorithms = [key.Type()]).
+    /// (provider/pkg/provider/remote/connection.go) parses it with ssh.ParseAuthorizedKey
+    /// (golang.org/x/crypto/ssh keys.go), which fails on a blob that does not decode, is cut short,
+    /// has bytes after the key, or whose inner type is not the declared one (every step would then
+    /// fail during `up` while `preview` passes): <see cref="SshPublicKey"/> reads it the same way.
+    /// It then offers only that key's algorithm (HostKeyAlgorithms = [key.Type()]).
     /// </summary>
     private static string? HostKeyBlob(string v)
     {
         var parts = v.Split(' ');
         var (declared, base64) = (parts[0], parts[1]);
+        var blob = new byte[base64.Length];
+        if (!Convert.TryFromBase64String(base64, blob, out var length))
+            return "the key after the type is not valid base64: copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub from the server";
+        var problem = SshPublicKey.Check(declared, blob[..length]);
+        if (problem is not null) return problem;
         if (declared == RsaHostKeyType)
             return "is an ssh-rsa key: with it the SSH provider offers only the SHA-1 ssh-rsa signature, which OpenSSH 8.8 and later refuse by default, "
                 + "so every step would fail to connect. Pin the host's ed25519 or ECDSA key instead: the line of /etc/ssh/ssh_host_ed25519_key.pub "
                 + "(or ssh_host_ecdsa_key.pub) on the server";
-        var blob = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64, blob, out var length))
-            return "the key after the type is not valid base64: copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub from the server";
-        // The blob starts with its own type: a uint32 length (big-endian) and that many bytes.
-        var inner = length >= 4 ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(blob) : -1;
-        var innerType = inner >= 1 && inner <= length - 4 ? Encoding.ASCII.GetString(blob, 4, inner) : null;
-        if (innerType is null)
-            return "the base64 key is not an SSH public key (it does not start with its key type): copy the whole line of /etc/ssh/ssh_host_ed25519_key.pub from the server";
-        if (innerType != declared)
-            return $"the line says {declared} but the key itself is {Show(innerType)}: keep the type and the key of one line of /etc/ssh/ssh_host_*_key.pub together";
         return null;
     }
 

@@ -1,4 +1,5 @@
 using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Settings;
 
 namespace ZtnetInfra.Core.Tests.Sandbox;
 
@@ -19,7 +20,7 @@ public class OwnershipSandboxTests
     public void An_existing_users_home_given_as_dataDir_is_refused_and_left_untouched() => HostSandbox.Use(box =>
     {
         box.Ok("useradd --create-home alice && printf 'mine\\n' > /home/alice/notes && chown alice: /home/alice/notes");
-        var plan = Plan(("dataDir", "/home/alice"), ("retainDataOnDestroy", "false"));
+        var plan = PlanInHome("/home/alice");
         Ok(box, plan, "service-account");
         var before = box.Snapshot("/home/alice");
 
@@ -35,7 +36,7 @@ public class OwnershipSandboxTests
         // Inside a home, the service account's own included (a purge removes that home with the account).
         foreach (var (dataDir, owner) in new[] { ("/home/alice/ztnet", "alice (/home/alice)"), ("/home/ztnet/data", "ztnet (/home/ztnet)") })
         {
-            var inside = Plan(("dataDir", dataDir), ("retainDataOnDestroy", "false"));
+            var inside = PlanInHome(dataDir);
             Ok(box, inside, "service-account");
             var refused = box.Run(inside.Step("data-dirs").Create, "data-dirs");
             Assert.NotEqual(0, refused.ExitCode);
@@ -267,6 +268,13 @@ public class OwnershipSandboxTests
     });
 
     private static DeploymentPlan Plan(params (string Key, string Value)[] values) => Stacks.Plan(Stacks.With(values));
+
+    /// <summary>
+    /// A plan for a data directory that validation refuses offline (a home under /home): the host's
+    /// own check is the defence for homes outside /home, and is proven here with the refused paths.
+    /// </summary>
+    private static DeploymentPlan PlanInHome(string dataDir) =>
+        Planner.Build(SettingsReader.Read(Stacks.With(("retainDataOnDestroy", "false"))) with { DataDir = dataDir });
 
 
     private static string Ok(HostSandbox box, DeploymentPlan plan, string step)
