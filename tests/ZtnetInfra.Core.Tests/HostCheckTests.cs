@@ -55,6 +55,18 @@ public class HostCheckTests
         Assert.DoesNotContain(host.CallLines(), c => c.StartsWith("apt-get", StringComparison.Ordinal) && c.Contains(" install ", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Debian_12_with_its_podman_installed_is_refused_before_passt_or_anything_else_is_installed()
+    {
+        using var host = new FakeHost("4.3.1+ds1-8+deb12u1", "podman", "uidmap", "curl");
+
+        var r = host.Run(Step().Create);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("the installed podman 4.3.1 is older than 4.7: nothing was installed", r.Output);
+        Assert.DoesNotContain(host.CallLines(), c => c.StartsWith("apt", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("4.9.3+ds1-1ubuntu0.2")]
     [InlineData("5.4.2+ds1-2")]

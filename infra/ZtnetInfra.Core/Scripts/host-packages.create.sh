@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # host-packages, create (root): installs the packages that are missing, and only when the podman
-# this host would get is new enough (checked with apt-cache policy before anything is installed);
+# this host would get is new enough (the installed one, or apt-cache policy's candidate, checked
+# before anything is installed);
 # apt waits for the dpkg lock. No delete: podman and friends may serve other things on this host.
 # Inputs: packages (array), minimum_podman (major.minor), apt_lock_seconds.
 : "${packages[0]:?}" "${minimum_podman:?}" "${apt_lock_seconds:?}"
@@ -19,6 +20,11 @@ for p in "${packages[@]}"; do
   if ! installed "$p"; then missing+=("$p"); fi
 done
 export DEBIAN_FRONTEND=noninteractive
+# A podman already installed is the one the pod would use: too old, and nothing is installed
+# beside it (Debian 12's 4.3 with passt missing, say).
+if installed podman && ! new_enough "$(podman version --format '{{.Client.Version}}')"; then
+  echo "ztnet-infra: the installed podman $(podman version --format '{{.Client.Version}}') is older than $minimum_podman: nothing was installed. Use Ubuntu 24.04 (podman 4.9.3) or Debian 13 (podman 5.4) or newer." >&2; exit 1
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   "${apt[@]}" update
   if ! installed podman; then
