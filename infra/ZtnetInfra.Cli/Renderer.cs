@@ -65,6 +65,9 @@ public static class Renderer
         foreach (var u in plan.Units) sb.Append($"- `units/{u.Name}` in `~{s.ServiceUser}/.config/systemd/user/`\n");
         sb.Append($"- `files/{CaddyConfig.FileName}` at `{CaddyConfig.HostPath(s)}` (written by `unit-caddy`)\n");
 
+        sb.Append($"\n## After the first `pulumi up`\n\nOpen {s.PublicUrl} and register at once: ZTNet makes the first account that signs up its administrator, ");
+        sb.Append("and lets anyone sign up until registration is turned off in its admin settings.\n");
+
         sb.Append("\n## What each setting affects\n\nThe steps whose inputs (script text, standard input, SSH connection, triggers) change when the setting alone changes; only those run on the next `pulumi up`. ");
         sb.Append("The SSH connection is an input of every step, so a connection setting runs every step again (each is idempotent: unchanged units and secrets restart nothing).\n\n");
         sb.Append("| setting | value | steps that change |\n|---|---|---|\n");

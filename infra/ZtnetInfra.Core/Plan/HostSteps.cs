@@ -20,7 +20,7 @@ internal static class HostSteps
             .Var("minimum_podman", HostRequirements.MinimumPodman)
             .Var("apt_lock_seconds", HostRequirements.AptLockSeconds);
         // No Delete: podman and friends may serve other things on this host.
-        return f.Make("host-packages", "Install podman, passt, uidmap (only when missing)", StepAccount.Root, s, dependsOn: ["host-os"]);
+        return f.Make("host-packages", $"Install {string.Join(", ", HostRequirements.Packages)} (only when missing)", StepAccount.Root, s, dependsOn: ["host-os"]);
     }
 
     public const string SysctlFile = "/etc/sysctl.d/60-ztnet-unprivileged-ports.conf";
