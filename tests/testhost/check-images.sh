@@ -194,12 +194,14 @@ check "postgres: the socket stays trust (initdb's local line)" psql_sock pg2 'se
 
 # ------------------------------------------------------------------ ZeroTier
 mkdir -p "$DIR/data/zt"
+# An entry without /bits parses as /0 in ZeroTierOne (node/InetAddress.cpp) and would let every
+# address manage: a check that sets one writes the prefix, as a user must.
 zt_run() { c_run zt -v "$DIR/data/zt:/var/lib/zerotier-one" -e ZT_OVERRIDE_LOCAL_CONF=true -e ZT_PRIMARY_PORT=9993 \
-  -e ZT_ALLOW_MANAGEMENT_FROM=127.0.0.1 "$ZT"; }
+  -e ZT_ALLOW_MANAGEMENT_FROM=127.0.0.1/32 "$ZT"; }
 zt_run
 check "zerotier: zerotier-cli info answers" wait_for 30 x zt zerotier-cli info
-check "zerotier: local.conf allowManagementFrom is [\"127.0.0.1\"]" \
-  python3 -c "import json,sys; sys.exit(json.load(open('$DIR/data/zt/local.conf'))['settings']['allowManagementFrom'] != ['127.0.0.1'])"
+check "zerotier: local.conf allowManagementFrom is [\"127.0.0.1/32\"]" \
+  python3 -c "import json,sys; sys.exit(json.load(open('$DIR/data/zt/local.conf'))['settings']['allowManagementFrom'] != ['127.0.0.1/32'])"
 check "zerotier: authtoken.secret written, mode 0600, 24 characters" \
   sh -c "test \"\$(stat -c %a '$DIR/data/zt/authtoken.secret')\" = 600 && test \"\$(wc -c < '$DIR/data/zt/authtoken.secret')\" = 24"
 token1=$(cat "$DIR/data/zt/authtoken.secret")
