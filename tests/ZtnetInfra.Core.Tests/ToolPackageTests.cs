@@ -16,7 +16,7 @@ public class ToolPackageTests
     [Fact]
     public void The_packed_tool_installs_from_a_local_folder_and_prints_the_project_version()
     {
-        var repo = RepoRoot();
+        var repo = RenderCommandTests.RepoRoot();
         var project = Path.Combine(repo, "infra", "ZtnetInfra.Cli", "ZtnetInfra.Cli.csproj");
         var xml = XDocument.Load(project);
         string Property(string name) => xml.Descendants(name).Single().Value;
@@ -64,16 +64,6 @@ public class ToolPackageTests
         {
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "ZtnetInfra.Core.slnf")) && File.Exists(Path.Combine(d.FullName, "Directory.Build.props")))
-                return d.FullName;
-        }
-        throw new InvalidOperationException("the checkout's root (ZtnetInfra.Core.slnf) is not above " + AppContext.BaseDirectory);
     }
 
     private static void Copy(string fromDir, string toDir, string name)
