@@ -21,7 +21,7 @@ if link=$(link_in_path "$data"); then
 fi
 probe=$data
 while [ ! -e "$probe" ]; do probe=$(dirname "$probe"); done
-fstype=$(findmnt -n -o FSTYPE -T "$probe" 2>/dev/null || stat -f -c %T "$probe")
+fstype=$(findmnt -n -o FSTYPE -T "$probe" 2>/dev/null || stat -f -c %T "$probe" 2>/dev/null || echo unknown)
 case "$fstype" in
   tmpfs|ramfs|devtmpfs)
     refuse "ztnet:dataDir $data is on $fstype (at $probe), which is emptied at reboot: the database and the ZeroTier identity would be lost. Fix: choose a directory on a disk (pulumi config set ztnet:dataDir /srv/ztnet)" ;;
