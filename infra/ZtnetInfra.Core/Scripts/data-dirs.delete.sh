@@ -33,16 +33,18 @@ fi
 made=$(value "./$marker_name" directory | head -n 1)
 found=$(value "./$marker_name" found | head -n 1)
 for sub in "${subs[@]}"; do
-  d="$data/$sub"
-  if [ -L "./$sub" ]; then
-    echo "ztnet-infra: $d is a symbolic link the stack did not make: left as it is"
-  elif mountpoint -q -- "./$sub"; then
-    echo "ztnet-infra: $d is a mount point: left as it is"
-  elif [ -d "./$sub" ]; then
-    if rm -rf --one-file-system -- "./$sub"; then
-      echo "ztnet-infra: removed $d"
+  # Relative to the pinned DATA; "shown" is only for the messages.
+  d="./$sub"
+  shown="$data/$sub"
+  if [ -L "$d" ]; then
+    echo "ztnet-infra: $shown is a symbolic link the stack did not make: left as it is"
+  elif mountpoint -q -- "$d"; then
+    echo "ztnet-infra: $shown is a mount point: left as it is"
+  elif [ -d "$d" ]; then
+    if rm -rf --one-file-system -- "$d"; then
+      echo "ztnet-infra: removed $shown"
     else
-      echo "ztnet-infra: warning: could not remove all of $d (a mount inside it?): the rest is left" >&2
+      echo "ztnet-infra: warning: could not remove all of $shown (a mount inside it?): the rest is left" >&2
     fi
   fi
 done

@@ -7,7 +7,7 @@
 key=net.ipv4.ip_unprivileged_port_start
 had_file=no
 if [ -f "$file" ]; then had_file=yes; fi
-rm -f -- "$file"
+rm -f "$file"
 if [ -f "$record" ] && [ ! -L "$record" ]; then
   found=$(sed -n 's/^found=//p' "$record" | head -n 1)
   if [[ $found =~ ^[0-9]+$ ]]; then
