@@ -44,7 +44,7 @@ else
   fi
   # The record comes first: an account the stack made is never left unrecorded.
   install -d -m 0755 -o root -g root "$state" "$records"
-  printf '# ztnet-infra: this stack created the account %s; a purge (ztnet:retainDataOnDestroy false) removes it\norigin=created\n' "$user" > "$record.tmp"
+  printf '# ztnet-infra: this stack created the account %s; a purge (ztnet:retainDataOnDestroy false) removes it\norigin=created\nsubids=recorded\n' "$user" > "$record.tmp"
   mv -f "$record.tmp" "$record"
   # No automatic sub-id ranges (SUB_*_COUNT=0): the ranges are the stack's, each recorded first.
   if ! useradd --create-home --user-group --shell /usr/sbin/nologin --comment "$made_by" -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user"; then

@@ -39,9 +39,13 @@ if [ "$(value "$record" origin)" = created ]; then
   loginctl terminate-user "$user" 2>/dev/null || true
   for _ in $(seq 1 30); do pgrep -u "$uid" >/dev/null || break; sleep 1; done
   pkill -KILL -u "$uid" 2>/dev/null || true
-  # userdel drops every sub-id line of the name: lines the stack did not add are put back as they were.
+  # userdel drops every sub-id line of the name: lines the stack did not add are put back as they
+  # were. Only for a record that says every range the stack added is listed (subids=recorded): an
+  # account created before that had its ranges from useradd itself, unrecorded, and userdel takes them.
   saved=$(mktemp -d /etc/.ztnet-infra-subids.XXXXXX)
-  for kind in uid gid; do if [ -f "/etc/sub$kind" ]; then cp -p -- "/etc/sub$kind" "$saved/sub$kind"; fi; done
+  if [ "$(value "$record" subids)" = recorded ]; then
+    for kind in uid gid; do if [ -f "/etc/sub$kind" ]; then cp -p -- "/etc/sub$kind" "$saved/sub$kind"; fi; done
+  fi
   userdel --remove "$user" 2>/dev/null || userdel "$user"
   for kind in uid gid; do
     if [ -f "$saved/sub$kind" ] && ! cmp -s "$saved/sub$kind" "/etc/sub$kind"; then

@@ -98,4 +98,22 @@ public class InterruptedRunSandboxTests
         box.Ok("test ! -e /srv/.ztnet.ztnet-infra-new");
         Assert.Equal("root:ztnet 750\n", box.Ok("stat -c '%U:%G %a' /srv/ztnet"));
     });
+
+    [SandboxFact]
+    public void An_account_created_before_sub_ids_were_recorded_loses_the_ranges_useradd_gave_it() => HostSandbox.Use(box =>
+    {
+        var plan = Plan();
+        var before = box.Accounts();
+        // As an older version made it: useradd's own ranges, a record without subids=recorded.
+        box.Ok("""
+            useradd --create-home --user-group --shell /usr/sbin/nologin --comment 'ZTNet rootless pod' -K SUB_UID_COUNT=65536 -K SUB_GID_COUNT=65536 ztnet
+            install -d -m 0755 /var/lib/ztnet-infra/accounts && printf 'origin=created\nuid=%s\n' "$(id -u ztnet)" > /var/lib/ztnet-infra/accounts/ztnet
+            grep -q '^ztnet:' /etc/subuid
+            """);
+
+        var purge = box.Run(plan.Step("service-account").Delete!, "service-account");
+
+        Assert.True(purge.ExitCode == 0, purge.Output);
+        Assert.Equal(before, box.Accounts());
+    });
 }
