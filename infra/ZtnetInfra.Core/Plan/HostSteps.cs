@@ -25,14 +25,20 @@ internal static class HostSteps
 
     public const string SysctlFile = "/etc/sysctl.d/60-ztnet-unprivileged-ports.conf";
 
+    /// <summary>Root-owned: <c>found=</c> the value of net.ipv4.ip_unprivileged_port_start before the stack first lowered it.</summary>
+    public const string SysctlRecord = Ownership.StateDirectory + "/unprivileged-ports";
+
     public static RemoteStep? UnprivilegedPorts(StepFactory f, StackSettings st)
     {
         if (st.LowestPublishedPort >= 1024) return null;
         var s = new Script($"let rootless pasta publish ports from {st.LowestPublishedPort} (persisted in {SysctlFile})", "unprivileged-ports.create.sh")
             .Var("file", SysctlFile)
-            .Var("want", st.LowestPublishedPort);
-        var d = new Script("remove the unprivileged-port setting; the kernel default comes back unless another file sets it", "unprivileged-ports.delete.sh")
-            .Var("file", SysctlFile);
+            .Var("want", st.LowestPublishedPort)
+            .Var("state", Ownership.StateDirectory)
+            .Var("record", SysctlRecord);
+        var d = new Script($"remove the unprivileged-port setting; put back the value found before the stack ({SysctlRecord})", "unprivileged-ports.delete.sh")
+            .Var("file", SysctlFile)
+            .Var("record", SysctlRecord);
         return f.Make("unprivileged-ports", $"Allow unprivileged ports from {st.LowestPublishedPort}", StepAccount.Root, s, delete: d, dependsOn: ["host-os"]);
     }
 }

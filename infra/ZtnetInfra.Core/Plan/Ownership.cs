@@ -11,11 +11,16 @@ public static class Ownership
 
     /// <summary>
     /// <c>accounts/NAME</c>: <c>origin=created|adopted</c>, <c>uid=</c>, <c>subuid=</c>/<c>subgid=</c> ranges the
-    /// stack added, <c>data=</c> directories that hold the account's files. <c>NAME.linger</c>: the stack
+    /// stack added (each written before usermod adds it; a purge removes exactly these), <c>data=</c> directories that hold the account's files. <c>NAME.linger</c>: the stack
     /// turned linger on. <c>NAME.migrate</c>: sub-ids were added to an account podman may have used.
     /// </summary>
     public const string AccountRecords = StateDirectory + "/accounts";
 
-    /// <summary>A root-owned file in the data directory: <c>service-user=NAME</c>, <c>directory=created|existing</c>.</summary>
+    /// <summary>
+    /// A root-owned file in the data directory (itself root-owned 0750, group of the service user):
+    /// <c>service-user=NAME</c>, <c>directory=created|existing</c>, and for a directory the stack took
+    /// over, <c>found=UID:GID:MODE</c> (given back on purge). A new DATA is made as
+    /// <c>.NAME.ztnet-infra-new</c> beside it, marked, then renamed into place.
+    /// </summary>
     public const string MarkerName = ".ztnet-infra";
 }

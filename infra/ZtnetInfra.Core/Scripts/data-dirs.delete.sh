@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # data-dirs, delete with ztnet:retainDataOnDestroy false (purge, root): removes the stack's
 # subdirectories and its marker (links and mount points among them are left, with a line saying
-# so); DATA itself only if the stack made it, it is then empty and it is not a mount point.
+# so); DATA itself only if the stack made it, it is then empty and it is not a mount point; an
+# existing DATA the stack took over gets back the owner and mode it was found with. Root works
+# from DATA pinned (cd -P; root-owned, closed to group and others, below closed ancestors), with
+# relative names: only root can rename or replace DATA's entries, so a subdirectory checked not to
+# be a link is still that directory when rm removes it (and rm -rf never follows a link inside it).
 # Inputs: data (ztnet:dataDir), marker_name (the marker file in it), subs (array: the subdirectories).
 # uses: ownership.sh
 : "${data:?}" "${marker_name:?}" "${subs[0]:?}"
@@ -10,34 +14,54 @@ if link=$(link_in_path "$data"); then
   echo "ztnet-infra: $data has a symbolic link in its path ($link): nothing removed (the stack never removes through a link)"
   exit 0
 fi
+if open=$(open_to_others "$data"); then
+  echo "ztnet-infra: $data: its ancestor $open is writable by someone other than root: nothing removed (root removes only below directories no one else can change)"
+  exit 0
+fi
+# What an interrupted create left: root's own, in a directory only root can write.
+new="$(dirname "$data")/.$(basename "$data").ztnet-infra-new"
+if [ -d "$new" ] && [ ! -L "$new" ] && [ "$(stat -c %u -- "$new")" = 0 ]; then rm -rf --one-file-system -- "$new"; fi
 if [ ! -e "$data" ]; then echo "ztnet-infra: $data is already gone"; exit 0; fi
-if [ ! -f "$marker" ] || [ -L "$marker" ] || [ "$(stat -c %u "$marker")" != 0 ]; then
+if [ ! -d "$data" ] || ! pin "$data"; then
+  echo "ztnet-infra: $data is not a root-owned directory closed to group and others (the create step makes it so): nothing removed"
+  exit 0
+fi
+if [ ! -f "./$marker_name" ] || [ -L "./$marker_name" ] || [ "$(stat -c %u -- "./$marker_name")" != 0 ]; then
   echo "ztnet-infra: $data has no marker of this stack ($marker): nothing removed"
   exit 0
 fi
-made=$(value "$marker" directory | head -n 1)
+made=$(value "./$marker_name" directory | head -n 1)
+found=$(value "./$marker_name" found | head -n 1)
 for sub in "${subs[@]}"; do
-  d="$data/$sub"
+  # Relative to the pinned DATA; "shown" is only for the messages.
+  d="./$sub"
+  shown="$data/$sub"
   if [ -L "$d" ]; then
-    echo "ztnet-infra: $d is a symbolic link the stack did not make: left as it is"
+    echo "ztnet-infra: $shown is a symbolic link the stack did not make: left as it is"
   elif mountpoint -q -- "$d"; then
-    echo "ztnet-infra: $d is a mount point: left as it is"
+    echo "ztnet-infra: $shown is a mount point: left as it is"
   elif [ -d "$d" ]; then
     if rm -rf --one-file-system -- "$d"; then
-      echo "ztnet-infra: removed $d"
+      echo "ztnet-infra: removed $shown"
     else
-      echo "ztnet-infra: warning: could not remove all of $d (a mount inside it?): the rest is left" >&2
+      echo "ztnet-infra: warning: could not remove all of $shown (a mount inside it?): the rest is left" >&2
     fi
   fi
 done
-rm -f -- "$marker"
-if mountpoint -q -- "$data"; then
+rm -f -- "./$marker_name"
+if mountpoint -q -- .; then
   echo "ztnet-infra: kept $data: it is a mount point (only the stack's files in it were removed)"
 elif [ "$made" != created ]; then
   echo "ztnet-infra: kept $data: it existed before this stack"
-elif [ -n "$(ls -A "$data")" ]; then
+elif [ -n "$(ls -A .)" ]; then
   echo "ztnet-infra: kept $data: it holds files this stack did not write"
 else
-  rmdir -- "$data"
+  cd / && rmdir -- "$data"
   echo "ztnet-infra: removed $data (ztnet:retainDataOnDestroy is false)"
+  exit 0
+fi
+if [ "$made" != created ] && [[ $found =~ ^[0-9]+:[0-9]+:[0-7]+$ ]]; then
+  chown -h "${found%:*}" .
+  chmod "${found##*:}" .
+  echo "ztnet-infra: $data has its owner and mode back as found ($found)"
 fi

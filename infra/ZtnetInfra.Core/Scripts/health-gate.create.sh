@@ -30,13 +30,20 @@ tcp_login() {
   printf '%s\n' "$pg_password" | podman exec -i "$pg_container" sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -X -w -h 127.0.0.1 -U "$1" -d "$3" -Atc "$2"' sh "$1" "$2" "$db_name"
 }
 check() {
-  local code zt_started token_time
+  local code zt_started token_time zt_token
   if [ -n "$ca" ] && [ ! -f "$ca" ]; then last="Caddy has not created its local CA ($ca) yet"; where=caddy; return 1; fi
   if ! code=$(curl "${args[@]}" "$url" 2>&1); then last="HTTPS through Caddy: $code"; where=caddy; return 1; fi
   if [ "$code" != 200 ]; then last="HTTPS through Caddy answered $code (want 200): $(head -c 200 "$body")"; where=ztnet; return 1; fi
   if ! grep -Eq '"ok" *: *true' "$body"; then last="$url answered 200 without {\"ok\":true}: $(head -c 200 "$body")"; where=ztnet; return 1; fi
-  # The token goes to curl on its standard input (a config line), never on a command line.
-  if ! podman exec -i "$ztnet_container" sh -c 'IFS= read -r t; printf "header = \"X-ZT1-Auth: %s\"\n" "$t" | curl -fsS --max-time 20 -o /dev/null -K - "$ZT_ADDR/status"' < "$token" >/dev/null 2>"$body"; then
+  # The token goes to curl on its standard input (a config line), never on a command line. The
+  # ZeroTier container can replace the file with a link to anything the service user can read:
+  # opened with O_NOFOLLOW (dd iflag=nofollow; nonblock, so a FIFO cannot hang the gate), at most
+  # 128 bytes, and sent only when it looks like a token (ZeroTier writes 24 letters and digits).
+  if [ -L "$token" ] || [ ! -f "$token" ]; then last="ZeroTier's token $token is not a plain file (a link, or missing): not read"; where=zerotier; return 1; fi
+  if ! zt_token=$(dd if="$token" iflag=nofollow,nonblock bs=128 count=1 status=none 2>/dev/null) || ! [[ $zt_token =~ ^[A-Za-z0-9]{16,100}$ ]]; then
+    last="ZeroTier's token $token is not a plain file holding a token (a link, or other content; not shown): not sent"; where=zerotier; return 1
+  fi
+  if ! printf '%s\n' "$zt_token" | podman exec -i "$ztnet_container" sh -c 'IFS= read -r t; printf "header = \"X-ZT1-Auth: %s\"\n" "$t" | curl -fsS --max-time 20 -o /dev/null -K - "$ZT_ADDR/status"' >/dev/null 2>"$body"; then
     last="the ZeroTier controller does not answer its authenticated API at ZT_ADDR/status from the ZTNet container: $(head -c 200 "$body")"; where=zerotier; return 1
   fi
   zt_started=$(podman inspect --format '{{.State.StartedAt.Unix}}' "$ztnet_container")
