@@ -24,7 +24,7 @@ public class HealthGateLoopTests
     {
         var bin = new FakeBin();
         var token = Path.Combine(bin.Home, "authtoken.secret");
-        File.WriteAllText(token, "token\n");
+        File.WriteAllText(token, "abcdefghijklmnopqrstuvwx\n");
         File.SetLastWriteTimeUtc(token, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
         if (flap) File.WriteAllText(Path.Combine(bin.Home, "flap"), "");
         bin.Tool("podman", $$$"""
