@@ -119,11 +119,19 @@ public class PostgresPrivilegeTests
     private static (PostgresServer pg, Tools.Result rotation) Planted(string sql)
     {
         var pg = new PostgresServer();
-        AssertOk(pg.Step());
-        Assert.Equal(0, pg.AsZtnet(PostgresServer.Password, "SELECT 1").ExitCode);
-        var planted = pg.AsZtnet(PostgresServer.Password, sql);
-        Assert.True(planted.ExitCode == 0, planted.Output);
-        return (pg, pg.Step(PostgresServer.NewPassword));
+        try
+        {
+            AssertOk(pg.Step());
+            Assert.Equal(0, pg.AsZtnet(PostgresServer.Password, "SELECT 1").ExitCode);
+            var planted = pg.AsZtnet(PostgresServer.Password, sql);
+            Assert.True(planted.ExitCode == 0, planted.Output);
+            return (pg, pg.Step(PostgresServer.NewPassword));
+        }
+        catch
+        {
+            pg.Dispose();
+            throw;
+        }
     }
 
     private static void AssertRotated(PostgresServer pg)
@@ -137,6 +145,8 @@ public class PostgresPrivilegeTests
     {
         RequireServer();
         using var pg = new PostgresServer();
+        // Even a server that logs every statement never logs the password.
+        pg.Super("postgres", "ALTER SYSTEM SET log_statement = 'all'; SELECT pg_catalog.pg_reload_conf()");
         var r = pg.Step();
         AssertOk(r);
         Assert.Contains("TCP logins to PostgreSQL now need the password", r.Output);
@@ -173,6 +183,10 @@ public class PostgresPrivilegeTests
         AssertOk(pg.Step(PostgresServer.NewPassword));
         AssertRotated(pg);
         Assert.Contains("try-restart container-ztnet.service", File.ReadAllText(Path.Combine(pg.Host.Home, "systemctl.log")));
+        var log = File.ReadAllText(Path.Combine(pg.Dir, "log"));
+        Assert.Contains("CREATE TYPE \"Role\"", log); // ZTNet's statements are logged: logging was on
+        Assert.DoesNotContain(PostgresServer.Password, log);
+        Assert.DoesNotContain(PostgresServer.NewPassword, log);
     }
 
     [Fact]
@@ -217,15 +231,15 @@ public class PostgresPrivilegeTests
             AssertOk(rotation);
             Assert.False(pg.ZtnetIsSuperuser());
             AssertRotated(pg);
-            // The gate's query, as the gate sends it: the superuser over the socket, in database postgres.
-            var gate = ScriptSourceText("health-gate.create.sh");
-            Assert.Contains("SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = :'role';", gate);
-            Assert.Contains("-U \"$db_superuser\" -d postgres", gate);
+            // The gate's rolsuper check, its own text run through the stand-in podman: the
+            // superuser over the socket, in database postgres, catalog names qualified.
+            Assert.Equal("f", GateRolsuper(pg));
             // If ztnet were a superuser, its own session (with a search_path it chose: pg_catalog is
-            // searched first unless placed later) would still read f; the superuser's reads t.
+            // searched first unless placed later) would still read f; the gate's reads t.
             pg.Super("postgres", "ALTER ROLE ztnet SUPERUSER");
             Assert.Equal("f", pg.AsZtnet(PostgresServer.NewPassword, "SET search_path = public, pg_catalog; SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Output.Trim());
             Assert.True(pg.ZtnetIsSuperuser());
+            Assert.Equal("t", GateRolsuper(pg));
         }
     }
 
@@ -306,5 +320,20 @@ public class PostgresPrivilegeTests
         Assert.Equal(0, pg.AsZtnet(PostgresServer.Password, "SELECT 1").ExitCode);
     }
 
-    private static string ScriptSourceText(string name) => ZtnetInfra.Core.Shell.ScriptSource.Get(name).Code;
+    /// <summary>The gate's rolsuper lines (from <c>if ! super=$(</c> to its <c>then</c>), run with the gate's inputs.</summary>
+    private static string GateRolsuper(PostgresServer pg)
+    {
+        var lines = ZtnetInfra.Core.Shell.ScriptSource.Get("health-gate.create.sh").Code.Split('\n');
+        var first = Array.FindIndex(lines, l => l.TrimStart().StartsWith("if ! super=$(", StringComparison.Ordinal));
+        Assert.True(first >= 0, "the gate has no rolsuper check");
+        var last = Array.FindIndex(lines, first, l => l.TrimEnd().EndsWith("; then", StringComparison.Ordinal));
+        var check = string.Join("\n", lines[first..(last + 1)]).Trim();
+        Assert.Contains("pg_catalog.pg_roles", check);
+        Assert.Contains("-d postgres", check);
+        var script = "set -euo pipefail\npg_container=postgres db_role=ztnet db_superuser=postgres body=$(mktemp)\n"
+            + check + " cat \"$body\"; exit 1; fi\nprintf '%s' \"$super\"\n";
+        var r = Tools.Run("bash", ["-c", script], env: new Dictionary<string, string> { ["PATH"] = pg.Host.Bin + ":" + Environment.GetEnvironmentVariable("PATH") });
+        Assert.True(r.ExitCode == 0, r.Output);
+        return r.Output.Trim();
+    }
 }
