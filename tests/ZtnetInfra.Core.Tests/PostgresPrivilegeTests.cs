@@ -309,6 +309,10 @@ public class PostgresPrivilegeTests
     {
         RequireServer();
         using var pg = new PostgresServer(commentedTrust: true);
+        // The stand-in container's sh, sed and grep are busybox's, as in the Alpine image.
+        var tools = Tools.Run("bash", ["-c", "podman exec --user postgres postgres sh -c 'readlink /proc/$$/exe; for t in sed grep; do readlink -f \"$(command -v $t)\"; done'"],
+            env: new Dictionary<string, string> { ["PATH"] = pg.Host.Bin + ":" + Environment.GetEnvironmentVariable("PATH") });
+        Assert.Equal(["/usr/bin/busybox", "/usr/bin/busybox", "/usr/bin/busybox"], tools.Output.Trim().Split('\n'));
         AssertOk(pg.Step());
         var hba = File.ReadAllLines(Path.Combine(pg.Data, "pg_hba.conf")).Where(l => l.StartsWith("host", StringComparison.Ordinal)).ToList();
         Assert.DoesNotContain(hba, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"\strust(\s|#|$)"));
