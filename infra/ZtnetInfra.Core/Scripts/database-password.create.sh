@@ -40,7 +40,9 @@ changed=$(podman exec --user postgres "$pg_container" sh -c '
 # The superuser's sessions trust nothing ZTNet's role made (CVE-2018-1058): settings a database or
 # role carries (pg_db_role_setting) apply to every new session, the superuser's included, so each
 # session first pins what matters (search_path to pg_catalog then pg_temp, so nothing in public is
-# ever looked up; no role switch; no timeouts; writable) and then refuses to go on while the
+# ever looked up; no role switch, which a database owner's `ALTER DATABASE ... SET role` makes in
+# the superuser's session, seen on PostgreSQL 15; no timeouts; writable, against a
+# default_transaction_read_only that would fail every rotation) and then refuses to go on while the
 # database ztnet or the role ztnet carries any such setting. A role with a database's CREATE
 # privilege or a schema of its own cannot make one for the database; ZTNet's role could when it
 # owned the database (the previous layout), and it can for itself (ALTER ROLE ztnet SET ...).
