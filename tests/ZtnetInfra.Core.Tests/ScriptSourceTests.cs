@@ -133,8 +133,10 @@ public class ScriptSourceTests
     {
         // The SQL in database-password.create.sh is static text: its names must be the stack's.
         var code = ScriptSource.Get("database-password.create.sh").Code;
-        Assert.Contains($"CREATE ROLE {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseUser};", code);
+        Assert.Contains($"CREATE ROLE {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseUser} NOLOGIN;", code);
         Assert.Contains($"ALTER ROLE {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseSuperuser} WITH PASSWORD NULL;", code);
-        Assert.Contains($"-U {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseSuperuser} -d {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseName} >/dev/null", code);
+        Assert.Contains($"-U {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseSuperuser} -d \"$1\"", code);
+        Assert.Contains($"}} | superuser_sql {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseName}\n", code);
+        Assert.Contains($"ALTER SCHEMA public OWNER TO {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseUser};", code);
     }
 }

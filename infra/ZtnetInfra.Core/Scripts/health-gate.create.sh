@@ -54,8 +54,14 @@ check() {
   if podman exec "$pg_container" psql -X -w -h 127.0.0.1 -U "$db_role" -d "$db_name" -Atc 'SELECT 1' >/dev/null 2>&1; then
     last="PostgreSQL accepts a TCP login from the pod without a password (pg_hba.conf trusts it): the database-password step enforces scram-sha-256"; where=postgres; return 1
   fi
-  if ! super=$(tcp_login "$db_role" 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user' 2>"$body"); then
+  if ! tcp_login "$db_role" 'SELECT 1' >/dev/null 2>"$body"; then
     last="PostgreSQL refuses ZTNet's role $db_role with the current password over TCP: $(head -c 200 "$body")"; where=postgres; return 1
+  fi
+  # rolsuper as the superuser sees it, over the container's socket in the maintenance database:
+  # ZTNet's own session could read a pg_roles of its making.
+  if ! super=$(printf '%s\n' 'SET search_path = pg_catalog, pg_temp;' "SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = :'role';" |
+    podman exec -i "$pg_container" psql -X -q -At -v ON_ERROR_STOP=1 -v role="$db_role" -U "$db_superuser" -d postgres 2>"$body"); then
+    last="the PostgreSQL superuser $db_superuser cannot read ZTNet's role over the container's socket: $(head -c 200 "$body")"; where=postgres; return 1
   fi
   if [ "$super" != f ]; then
     last="ZTNet's database role $db_role is a superuser (rolsuper: $super): the database-password step makes it an ordinary role"; where=postgres; return 1
