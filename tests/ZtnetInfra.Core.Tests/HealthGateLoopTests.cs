@@ -15,10 +15,11 @@ public class HealthGateLoopTests
 
     /// <summary>
     /// A healthy pod as the gate's checks see it. podman: the ZeroTier API answers from the ZTNet
-    /// container; ZTNet started (Unix 2000000000) after the token's mtime; PostgreSQL refuses a login
-    /// without the password, gives ztnet rolsuper f, and refuses the superuser; `inspect
-    /// {{.State.StartedAt}}` prints each container's start, which changes at every call when
-    /// $HOME/flap exists. curl answers 200 with {"ok":true}.
+    /// container; `inspect {{.Name}} {{.State.StartedAt.Unix}}` gives each container's start
+    /// (2000000000, after the token's mtime; one second later at every call when $HOME/flap
+    /// exists); PostgreSQL refuses a login without the password, accepts ztnet's, refuses the
+    /// superuser over TCP, and its superuser session reads rolsuper f. curl answers 200 with
+    /// {"ok":true}. Every podman call is logged to $HOME/calls.
     /// </summary>
     private static (FakeBin Bin, string Body) Host(int timeout, bool flap)
     {
@@ -29,14 +30,15 @@ public class HealthGateLoopTests
         if (flap) File.WriteAllText(Path.Combine(bin.Home, "flap"), "");
         bin.Tool("podman", $$$"""
             h={{{bin.Home}}}
+            echo "podman $*" >> "$h/calls"
             case "$*" in
-              "inspect --format {{.State.StartedAt.Unix}} ztnet") echo 2000000000 ;;
-              "inspect --format {{.State.StartedAt}} "*)
+              "inspect --format {{.Name}} {{.State.StartedAt.Unix}} "*)
                 n=0; if [ -e "$h/flap" ]; then n=$(( $(cat "$h/n" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$h/n"; fi
-                for c in "${@:4}"; do echo "2026-12-03 02:00:0$((n % 10)) $c"; done ;;
+                for c in "${@:4}"; do echo "$c $((2000000000 + n))"; done ;;
               "exec -i ztnet sh -c "*) cat >/dev/null ;;
               "exec postgres psql "*) exit 2 ;;
-              "exec -i postgres sh -c "*) cat >/dev/null; [ "$8" = ztnet ] || exit 2; echo f ;;
+              "exec -i postgres sh -c "*) cat >/dev/null; [ "$8" = ztnet ] || exit 2 ;;
+              "exec -i postgres psql "*) cat >/dev/null; echo f ;;
               "container exists "*) ;;
               *) echo "unexpected podman $*" >&2; exit 2 ;;
             esac
@@ -72,6 +74,10 @@ public class HealthGateLoopTests
             var span = int.Parse(System.Text.RegularExpressions.Regex.Match(r.Output, @"rounds in a row over (\d+) s").Groups[1].Value);
             Assert.True(span >= StableSeconds, r.Output);
             Assert.Contains("no container restarted", r.Output);
+            // The configuration checks ran in the series' first round only; the others checked what can stop working.
+            var calls = File.ReadAllLines(Path.Combine(bin.Home, "calls"));
+            Assert.Equal(1, calls.Count(c => c.StartsWith("podman exec postgres psql -X -w", StringComparison.Ordinal)));
+            Assert.True(calls.Count(c => c.StartsWith("podman exec -i ztnet", StringComparison.Ordinal)) >= 3, r.Output);
         }
     }
 
@@ -85,6 +91,8 @@ public class HealthGateLoopTests
 
             Assert.NotEqual(0, r.ExitCode);
             Assert.Contains("failed check: a container started again between two passing rounds (it flaps)", r.Output);
+            // After each restart the next series starts with a full round again.
+            Assert.True(File.ReadAllLines(Path.Combine(bin.Home, "calls")).Count(c => c.StartsWith("podman exec postgres psql -X -w", StringComparison.Ordinal)) > 1);
         }
     }
 }

@@ -29,6 +29,11 @@ if [ -n "$ca" ]; then args+=(--cacert "$ca"); fi
 tcp_login() {
   printf '%s\n' "$pg_password" | podman exec -i "$pg_container" sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -X -w -h 127.0.0.1 -U "$1" -d "$3" -Atc "$2"' sh "$1" "$2" "$db_name"
 }
+# check full|live: one round. Every round checks what can stop working (HTTPS through Caddy, the
+# controller's API, PostgreSQL accepting ZTNet's password, no container started again: the last
+# is read into started for the loop); a full round, the first of a series, also checks what is
+# configuration (no login without the password, ZTNet's role no superuser, the superuser closed
+# over TCP). Each podman call costs seconds on a slow host: a round makes three, a full one six.
 check() {
   local code zt_started token_time zt_token
   if [ -n "$ca" ] && [ ! -f "$ca" ]; then last="Caddy has not created its local CA ($ca) yet"; where=caddy; return 1; fi
@@ -46,16 +51,20 @@ check() {
   if ! printf '%s\n' "$zt_token" | podman exec -i "$ztnet_container" sh -c 'IFS= read -r t; printf "header = \"X-ZT1-Auth: %s\"\n" "$t" | curl -fsS --max-time 20 -o /dev/null -K - "$ZT_ADDR/status"' >/dev/null 2>"$body"; then
     last="the ZeroTier controller does not answer its authenticated API at ZT_ADDR/status from the ZTNet container: $(head -c 200 "$body")"; where=zerotier; return 1
   fi
-  zt_started=$(podman inspect --format '{{.State.StartedAt.Unix}}' "$ztnet_container")
+  if ! started=$(podman inspect --format '{{.Name}} {{.State.StartedAt.Unix}}' "${containers[@]}" 2>"$body"); then
+    last="a container of the pod is missing: $(head -c 200 "$body")"; where=ztnet; return 1
+  fi
+  zt_started=$(printf '%s\n' "$started" | awk -v c="$ztnet_container" '$1 == c { print $2 }')
   token_time=$(stat -c %Y "$token")
   if [ "$token_time" -gt "$zt_started" ]; then
     last="ZTNet started before ZeroTier wrote its current token ($token) and reads it only at start: restart it (systemctl --user restart $ztnet_unit as the service user)"; where=ztnet; return 1
   fi
-  if podman exec "$pg_container" psql -X -w -h 127.0.0.1 -U "$db_role" -d "$db_name" -Atc 'SELECT 1' >/dev/null 2>&1; then
-    last="PostgreSQL accepts a TCP login from the pod without a password (pg_hba.conf trusts it): the database-password step enforces scram-sha-256"; where=postgres; return 1
-  fi
   if ! tcp_login "$db_role" 'SELECT 1' >/dev/null 2>"$body"; then
     last="PostgreSQL refuses ZTNet's role $db_role with the current password over TCP: $(head -c 200 "$body")"; where=postgres; return 1
+  fi
+  if [ "$1" != full ]; then return 0; fi
+  if podman exec "$pg_container" psql -X -w -h 127.0.0.1 -U "$db_role" -d "$db_name" -Atc 'SELECT 1' >/dev/null 2>&1; then
+    last="PostgreSQL accepts a TCP login from the pod without a password (pg_hba.conf trusts it): the database-password step enforces scram-sha-256"; where=postgres; return 1
   fi
   # rolsuper as the superuser sees it, over the container's socket in the maintenance database:
   # ZTNet's own session could read a pg_roles of its making.
@@ -88,11 +97,10 @@ report() {
   done
   echo "ztnet-infra: look at: journalctl --user -u container-$where.service -n 100 (as the service user), or sudo journalctl _UID=$(id -u) -n 100" >&2
 }
-# Healthy means: every check passes in $rounds rounds in a row that span at least $window
+# Healthy means: $rounds rounds in a row pass, the first of them full, spanning at least $window
 # seconds, and no container started again between them (a service that flaps is not healthy,
 # however quickly its checks answer). Between rounds the gate waits one second: a round itself
 # takes seconds (podman exec, curl), so a longer pause would only be idle time.
-started_now() { podman inspect --format '{{.State.StartedAt}}' "${containers[@]}" 2>/dev/null | tr '\n' ' '; }
 deadline=$((SECONDS + timeout))
 last="no check ran yet"
 where=ztnet
@@ -100,19 +108,19 @@ passed=0
 began=$SECONDS
 while :; do
   round=$SECONDS
-  if check; then
-    now=$(started_now)
-    if [ "$passed" -gt 0 ] && [ "$now" != "$started" ]; then
-      last="a container started again between two passing rounds (it flaps): $started-> $now"; where=ztnet
-      passed=0
-    fi
-    if [ "$passed" -eq 0 ]; then first=$SECONDS; started=$now; fi
+  if [ "$passed" -eq 0 ]; then kind=full; else kind=live; fi
+  if ! check "$kind"; then
+    passed=0
+    rounds_took=
+  elif [ "$passed" -gt 0 ] && [ "$started" != "$series_started" ]; then
+    last="a container started again between two passing rounds (it flaps): $(printf '%s' "$series_started" | tr '\n' ' ')-> $(printf '%s' "$started" | tr '\n' ' ')"; where=ztnet
+    passed=0
+    rounds_took=
+  else
+    if [ "$passed" -eq 0 ]; then first=$round; series_started=$started; fi
     passed=$((passed + 1))
     rounds_took="${rounds_took:-}$((SECONDS - round)) "
     if [ "$passed" -ge "$rounds" ] && [ $((SECONDS - first)) -ge "$window" ]; then break; fi
-  else
-    passed=0
-    rounds_took=
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then report; exit 1; fi
   sleep 1

@@ -17,10 +17,12 @@ public static class ServiceCatalogue
     public const string DatabaseSuperuser = "postgres";
 
     /// <summary>
-    /// ZTNet's own role: LOGIN without superuser, owner of its database. ZTNet's migrations
-    /// (sinamics/ztnet v0.8.2 prisma/migrations) create only tables, indexes, sequences and enum
-    /// types in schema public, plus `CREATE EXTENSION IF NOT EXISTS pgcrypto`, a trusted extension
-    /// (PostgreSQL 13+) that the database owner may create.
+    /// ZTNet's own role: LOGIN without superuser, owner of schema public (not of the database, which
+    /// stays the superuser's, so the role can set no per-database setting), with CONNECT, TEMPORARY
+    /// and CREATE on the database. ZTNet's migrations (sinamics/ztnet v0.8.2 prisma/migrations)
+    /// create only tables, indexes, sequences and enum types in schema public, plus `CREATE
+    /// EXTENSION IF NOT EXISTS pgcrypto`, a trusted extension (PostgreSQL 13+) that a role with
+    /// CREATE on the database may create.
     /// </summary>
     public const string DatabaseUser = "ztnet";
 

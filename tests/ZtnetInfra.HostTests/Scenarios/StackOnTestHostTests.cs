@@ -234,9 +234,11 @@ public sealed partial class StackOnTestHostTests(TestHostFixture host, ITestOutp
         Assert.Equal("written before destroy", note.Trim());
         var none = host.Guest.AsServiceUser(NoPasswordLogin(ServiceCatalogue.DatabaseUser));
         Assert.True(none.ExitCode != 0, "a TCP login without the password still works on the kept data: " + none.Stdout);
-        // The old way ZTNet was the superuser and made its tables as it: now its own role owns them.
+        // The old way ZTNet was the superuser and made its tables as it: now its own role owns them (and schema public).
         Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'testhost_kept'")).Trim());
-        Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'ztnet'")).Trim());
+        // ZTNet's role owns schema public, not the database: it cannot set per-database settings the superuser's sessions would inherit.
+        Assert.Equal("postgres", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'ztnet'")).Trim());
+        Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public'")).Trim());
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
     }
 

@@ -35,9 +35,11 @@ public sealed partial class StackOnTestHostTests
         }
         var pg = host.Guest.AsServiceUserOk("podman exec --user postgres postgres sh -c 'grep -E \"^[[:space:]]*host\" \"$PGDATA/pg_hba.conf\"'");
         Assert.DoesNotContain("trust", pg);
-        // ZTNet migrated as its own ordinary role: it owns its database and every table in it.
+        // ZTNet migrated as its own ordinary role: it owns schema public and every table in it.
         Assert.Equal("f", host.Guest.AsServiceUserOk(AdminQuery("SELECT rolsuper FROM pg_roles WHERE rolname = 'ztnet'")).Trim());
-        Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'ztnet'")).Trim());
+        // ZTNet's role owns schema public, not the database: it cannot set per-database settings the superuser's sessions would inherit.
+        Assert.Equal("postgres", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'ztnet'")).Trim());
+        Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public'")).Trim());
         Assert.Equal("ztnet", host.Guest.AsServiceUserOk(AdminQuery("SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'")).Trim());
         // The superuser has no password: the one ZTNet holds does not open it over TCP.
         var super = host.Guest.AsServiceUser(
