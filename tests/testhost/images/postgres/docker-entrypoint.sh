@@ -4,7 +4,8 @@
 # - POSTGRES_PASSWORD, POSTGRES_USER (default postgres), POSTGRES_DB (default the user) and
 #   POSTGRES_INITDB_ARGS, each also as VAR_FILE read here (both set: error), as upstream file_env;
 # - run as root: create $PGDATA (0700) and /var/run/postgresql, chown them to postgres, then run
-#   this script again as postgres (upstream uses su-exec, here setpriv);
+#   this script again as postgres (upstream uses gosu: 15/alpine*/Dockerfile installs it and makes
+#   su-exec a link to it; here setpriv);
 # - only when $PGDATA/PG_VERSION is missing: refuse an empty password unless
 #   POSTGRES_HOST_AUTH_METHOD=trust; initdb WITHOUT -A, so pg_hba.conf keeps initdb's own
 #   `local all all trust` and `host all all 127.0.0.1/32 trust` / `::1/128 trust` lines, with
