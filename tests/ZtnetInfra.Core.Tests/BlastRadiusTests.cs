@@ -30,6 +30,8 @@ public class BlastRadiusTests
         ("zerotierJoinNetworks", "true", [Gate, "unit-zerotier"]),
         ("retainDataOnDestroy", "false", ["data-dirs", "service-account"]),
         ("healthTimeoutSeconds", "600", [Gate]),
+        // Validation only: it decides whether low ports are accepted, not what lands.
+        ("allowPortsBelow80", "true", []),
         // Read by the PostgreSQL unit step's backup (the gate's digest covers it).
         ("backupsToKeep", "10", [Gate, "unit-postgres"]),
         // No step's text changes; the SSH connection, an input of every step, does: every step

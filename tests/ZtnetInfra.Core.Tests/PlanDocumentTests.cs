@@ -23,7 +23,7 @@ public class PlanDocumentTests
         ["postgresImage"] = "docker.io/library/postgres:15.18-alpine", ["zerotierImage"] = "docker.io/zyclonite/zerotier:1.14.0",
         ["ztnetImage"] = "docker.io/sinamics/ztnet:0.8.1", ["caddyImage"] = "docker.io/library/caddy:2.10.2-alpine",
         ["ztnetHealthPath"] = "/api/auth/session", ["autoUpdate"] = "false", ["zerotierJoinNetworks"] = "true",
-        ["retainDataOnDestroy"] = "false", ["healthTimeoutSeconds"] = "600",
+        ["retainDataOnDestroy"] = "false", ["allowPortsBelow80"] = "true", ["healthTimeoutSeconds"] = "600",
     };
 
     public static IEnumerable<object[]> Stacks_() =>
@@ -113,7 +113,7 @@ public class PlanDocumentTests
     private static Dictionary<string, string> Rows(string doc)
     {
         var section = doc[doc.IndexOf("## What each setting affects", StringComparison.Ordinal)..];
-        return Regex.Matches(section, @"^\| `(ztnet:[A-Za-z]+)` \| .*? \| ([^|]*(?:\\\|[^|]*)*) \|$", RegexOptions.Multiline)
+        return Regex.Matches(section, @"^\| `(ztnet:[A-Za-z0-9]+)` \| .*? \| ([^|]*(?:\\\|[^|]*)*) \|$", RegexOptions.Multiline)
             .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
     }
 

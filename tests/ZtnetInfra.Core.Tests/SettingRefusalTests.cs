@@ -17,6 +17,30 @@ public class SettingRefusalTests
 
     // Ports: a key left out counts with its default.
 
+    [Theory]
+    [InlineData("httpPort", "79")]
+    [InlineData("httpsPort", "1")]
+    [InlineData("zerotierPort", "22")]
+    public void A_published_port_below_80_is_refused_unless_allowed_by_name(string key, string port)
+    {
+        var e = SingleError((key, port));
+
+        Assert.Equal("ztnet:" + key, e.Key);
+        Assert.Contains("below 80", e.Problem);
+        Assert.Contains("pulumi config set ztnet:allowPortsBelow80 true", e.Problem);
+        Assert.Empty(Errors((key, port), ("allowPortsBelow80", "true")));
+        Assert.Equal(int.Parse(port), SettingsReader.Read(Stacks.With((key, port), ("allowPortsBelow80", "true"))).LowestPublishedPort);
+    }
+
+    [Theory]
+    [InlineData("httpPort", "80")]
+    [InlineData("httpPort", "81")]
+    [InlineData("zerotierPort", "99")]
+    public void Ports_from_80_up_need_no_permission(string key, string port)
+    {
+        Assert.Empty(Errors((key, port)));
+    }
+
     [Fact]
     public void Http_port_443_with_the_default_https_port_is_refused_naming_httpPort()
     {
@@ -51,7 +75,7 @@ public class SettingRefusalTests
     [Fact]
     public void A_web_port_set_to_the_default_ssh_port_is_refused()
     {
-        var e = SingleError(("httpPort", "22"), ("tlsMode", "internal"));
+        var e = SingleError(("httpPort", "22"), ("tlsMode", "internal"), ("allowPortsBelow80", "true"));
 
         Assert.Equal("ztnet:httpPort", e.Key);
         Assert.Contains("ztnet:sshPort", e.Problem);

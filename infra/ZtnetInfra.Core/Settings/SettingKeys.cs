@@ -49,6 +49,7 @@ public static class SettingKeys
     public static readonly SettingKey AutoUpdate = new("autoUpdate", "true", "Label the containers for podman auto-update and enable podman-auto-update.timer.", "false");
     public static readonly SettingKey ZerotierJoinNetworks = new("zerotierJoinNetworks", "false", "Let the ZeroTier container join networks (adds /dev/net/tun, NET_ADMIN, SYS_ADMIN); a controller alone needs none.", "true");
     public static readonly SettingKey RetainDataOnDestroy = new("retainDataOnDestroy", "true", "Keep the data directory and the service user on destroy; false purges both.", "false");
+    public static readonly SettingKey AllowPortsBelow80 = new("allowPortsBelow80", "false", "Accept a published port (httpPort, httpsPort, zerotierPort) below 80. Publishing one lowers net.ipv4.ip_unprivileged_port_start host-wide to it, so every local user may bind the ports from there up, sshd's 22 among them when sshd is down; refused unless this is true.", "true");
     public static readonly SettingKey HealthTimeoutSeconds = new("healthTimeoutSeconds", "300", "How long the final health gate waits for ZTNet through Caddy.", "600");
     public static readonly SettingKey BackupsToKeep = new("backupsToKeep", "5", "How many database dumps (taken in DATA/backups before each PostgreSQL image change) are kept: 1 to 100.", "10");
     public static readonly SettingKey PostgresPassword = new("postgresPassword", "(generated)", "Database password, set with --secret: letters and digits only, at least 16.", "pulumi config set --secret ztnet:postgresPassword <letters-and-digits>", Secret: true);
@@ -59,7 +60,7 @@ public static class SettingKeys
         Host, SshPort, SshUser, SshHostKey, SshPrivateKey, BastionHost, BastionPort, BastionUser, BastionHostKey,
         ServiceUser, DataDir, Domain, TlsMode, HttpPort, HttpsPort, ZerotierPort,
         PostgresImage, ZerotierImage, ZtnetImage, CaddyImage, ZtnetHealthPath,
-        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, HealthTimeoutSeconds, BackupsToKeep,
+        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, AllowPortsBelow80, HealthTimeoutSeconds, BackupsToKeep,
         PostgresPassword, AuthSecret,
     ];
 

@@ -54,6 +54,7 @@ public static class SettingsReader
         var autoUpdate = r.Bool(SettingKeys.AutoUpdate);
         var join = r.Bool(SettingKeys.ZerotierJoinNetworks);
         var retain = r.Bool(SettingKeys.RetainDataOnDestroy);
+        var allowLowPorts = r.Bool(SettingKeys.AllowPortsBelow80);
         var healthTimeout = r.Int(SettingKeys.HealthTimeoutSeconds, 30, 3600);
         var backupsToKeep = r.Int(SettingKeys.BackupsToKeep, 1, 100);
         var pgPasswordSet = r.SecretSet(SettingKeys.PostgresPassword);
@@ -77,6 +78,17 @@ public static class SettingsReader
         {
             if (port is { } wp && effectiveSsh is { } sp && wp == sp)
                 errors.Add(PortClash(config, web, SettingKeys.SshPort, wp, "sshd holds that TCP port on the host, so the pod could not publish it"));
+        }
+        // The unprivileged-port floor follows the lowest published port, host-wide: below 80 it
+        // opens ports every local user should not get (sshd's 22 among them) unless asked for.
+        if (allowLowPorts != true && !(allowLowPorts is null && config.ContainsKey(SettingKeys.AllowPortsBelow80.FullKey)))
+        {
+            var effectiveZt = EffectivePort(config, SettingKeys.ZerotierPort, ztPort, 9993);
+            foreach (var (key, port) in new[] { (SettingKeys.HttpPort, effectiveHttp), (SettingKeys.HttpsPort, effectiveHttps), (SettingKeys.ZerotierPort, effectiveZt) })
+            {
+                if (port is { } low && low < 80)
+                    errors.Add(new SettingError(key.FullKey, $"is {low}, below 80: publishing it lowers net.ipv4.ip_unprivileged_port_start host-wide to {low}, so every local user could bind the ports from {low} up; choose 80 or above, or accept that with pulumi config set ztnet:allowPortsBelow80 true", "80"));
+            }
         }
         var effectiveTls = tls ?? (config.ContainsKey(SettingKeys.TlsMode.FullKey) ? null : "acme");
         if (effectiveTls == "acme" && domain is not null)
@@ -136,6 +148,7 @@ public static class SettingsReader
             AutoUpdate = autoUpdate ?? true,
             ZerotierJoinNetworks = join ?? false,
             RetainDataOnDestroy = retain ?? true,
+            AllowPortsBelow80 = allowLowPorts ?? false,
             HealthTimeoutSeconds = healthTimeout ?? 300,
             BackupsToKeep = backupsToKeep ?? 5,
             PostgresPasswordSet = pgPasswordSet,

@@ -26,6 +26,9 @@ public sealed record StackSettings
     public bool AutoUpdate { get; init; } = true;
     public bool ZerotierJoinNetworks { get; init; }
     public bool RetainDataOnDestroy { get; init; } = true;
+
+    /// <summary>ztnet:allowPortsBelow80: validation accepted a published port below 80 (nothing else reads it).</summary>
+    public bool AllowPortsBelow80 { get; init; }
     public int HealthTimeoutSeconds { get; init; } = 300;
     public int BackupsToKeep { get; init; } = 5;
 
