@@ -25,8 +25,7 @@ internal static class HostSteps
 
     public const string SysctlFile = "/etc/sysctl.d/60-ztnet-unprivileged-ports.conf";
 
-    /// <summary>Root-owned: <c>found=</c> the value of net.ipv4.ip_unprivileged_port_start before the stack first lowered it.</summary>
-    public const string SysctlRecord = Ownership.StateDirectory + "/unprivileged-ports";
+    public const string SysctlRecord = Ownership.SysctlRecord;
 
     public static RemoteStep? UnprivilegedPorts(StepFactory f, StackSettings st)
     {

@@ -16,6 +16,9 @@ public static class Ownership
     /// </summary>
     public const string AccountRecords = StateDirectory + "/accounts";
 
+    /// <summary>Root-owned: <c>found=</c> the value of net.ipv4.ip_unprivileged_port_start before the stack first lowered it.</summary>
+    public const string SysctlRecord = StateDirectory + "/unprivileged-ports";
+
     /// <summary>
     /// A root-owned file in the data directory (itself root-owned 0750, group of the service user):
     /// <c>service-user=NAME</c>, <c>directory=created|existing</c>, and for a directory the stack took

@@ -49,6 +49,8 @@ public sealed partial class StackOnTestHostTests
         const string deployState = "getent passwd deploy; find /home/deploy -printf '%P %u:%g %m %s %T@\\n' | sort | sha256sum";
         var deployBefore = host.Guest.RootOk(deployState);
 
+        var sysctlFound = host.Guest.RootOk($"sed -n 's/^found=//p' {Ownership.SysctlRecord}").Trim();
+        Assert.Matches("^[0-9]+$", sysctlFound);
         host.Stack.Set(SettingKeys.RetainDataOnDestroy, "false");
         host.Stack.Apply();
         var run = host.Stack.Destroy();
@@ -62,6 +64,7 @@ public sealed partial class StackOnTestHostTests
         Assert.Equal(foreign, host.Guest.RootOk($"cat {s.DataDir}/ADMIN-NOTES.txt"));
         Assert.Equal(accountsBefore, host.Guest.RootOk("grep -v '^ztnet:' /etc/passwd; grep -v '^ztnet:' /etc/group"));
         Assert.Equal(deployBefore, host.Guest.RootOk(deployState));
+        Assert.Equal(sysctlFound, host.Guest.RootOk("sysctl -n net.ipv4.ip_unprivileged_port_start").Trim());
         Assert.True(host.Stack.Executor.State.IsEmpty);
         Assert.Empty(host.Stack.Destroy());
     }

@@ -193,7 +193,11 @@ public sealed partial class StackOnTestHostTests(TestHostFixture host, ITestOutp
         host.Guest.AsServiceUserOk("podman exec -i postgres psql -q -v ON_ERROR_STOP=1 -U postgres -d ztnet",
             "CREATE TABLE IF NOT EXISTS testhost_kept (note text);\nINSERT INTO testhost_kept VALUES ('written before destroy');\n"
             // Made the old way: ZTNet was the superuser, so the superuser owned its database and tables.
-            + "ALTER DATABASE ztnet OWNER TO postgres;\n");
+            + "ALTER DATABASE ztnet OWNER TO postgres;\n"
+            // and schema public was the database owner's, as PostgreSQL 15's initdb leaves it.
+            + "ALTER SCHEMA public OWNER TO pg_database_owner;\n");
+        var sysctlFound = host.Guest.RootOk($"sed -n 's/^found=//p' {Ownership.SysctlRecord}").Trim();
+        Assert.Matches("^[0-9]+$", sysctlFound);
         // Retained steps (the kept account and data directory) leave the state without running anything.
         var stored = host.Stack.Executor.State.Steps.Where(x => x.Delete is not null && !x.RetainOnDelete).Select(x => (x.Name, x.Delete)).ToList();
 
@@ -218,10 +222,18 @@ public sealed partial class StackOnTestHostTests(TestHostFixture host, ITestOutp
             + "systemctl stop \"user@$uid.service\" \"user-runtime-dir@$uid.service\" || echo \"systemctl stop exit $?\" >&2\n"
             + $"if pgrep -u {s.ServiceUser} >/dev/null; then echo processes; ps -u {s.ServiceUser} -o pid,args; fi");
         Assert.Equal("", left.Trim());
+        // The privileged-port floor is back where the first apply found it, and its record is gone.
+        Assert.Equal(sysctlFound, host.Guest.RootOk($"sysctl -n net.ipv4.ip_unprivileged_port_start; test ! -e {Ownership.SysctlRecord}").Trim());
         host.Guest.RootOk($"test -s {s.DataDir}/postgres-data/PG_VERSION && test -s {s.DataDir}/zerotier/authtoken.secret && test -s {s.DataDir}/caddy_data/caddy/pki/authorities/local/root.crt");
 
         // Kept data made the old way: the official image's initdb (no -A) trusted TCP from 127.0.0.1.
         host.Guest.RootOk($"f={s.DataDir}/postgres-data/pg_hba.conf; sed -i -E '/^[[:space:]]*host/ s/scram-sha-256[[:space:]]*$/trust/' \"$f\"; grep -q trust \"$f\"");
+
+        // Kept data as an upgraded deployment has it: DATA the service user's own (0700), as stacks
+        // before root-owned DATA left an adopted directory. The new stack must give it to root.
+        host.Guest.RootOk($"chown {s.ServiceUser}:{s.ServiceUser} {s.DataDir} && chmod 0700 {s.DataDir}");
+        // The host's admin has a floor of their own now: the new stack records it and a destroy puts it back (scenario 40).
+        host.Guest.RootOk("sysctl -q -w net.ipv4.ip_unprivileged_port_start=1000");
 
         var next = host.NewStack();
         Assert.NotEqual(host.Stack.Secrets[PlanSecret.PostgresPassword], next.Secrets[PlanSecret.PostgresPassword]);
@@ -230,6 +242,9 @@ public sealed partial class StackOnTestHostTests(TestHostFixture host, ITestOutp
 
         Assert.All(run, r => Assert.Equal(ScriptKind.Create, r.Kind));
         Assert.Equal(next.Plan.Steps.Select(x => x.Name).Order(StringComparer.Ordinal), run.Select(r => r.Step).Order(StringComparer.Ordinal));
+        Assert.Contains("is now root's", run.Single(r => r.Step == "data-dirs").Result.Stdout, StringComparison.Ordinal);
+        Assert.Equal($"root:{s.ServiceUser} 750", host.Guest.RootOk($"stat -c '%U:%G %a' {s.DataDir}").Trim());
+        Assert.Equal("1000", host.Guest.RootOk($"sed -n 's/^found=//p' {Ownership.SysctlRecord}").Trim());
         var note = host.Guest.AsServiceUserOk("podman exec postgres psql -tA -U postgres -d ztnet -c 'SELECT note FROM testhost_kept'");
         Assert.Equal("written before destroy", note.Trim());
         var none = host.Guest.AsServiceUser(NoPasswordLogin(ServiceCatalogue.DatabaseUser));
