@@ -6,6 +6,11 @@
 # from DATA pinned (cd -P; root-owned, closed to group and others, below closed ancestors), with
 # relative names: only root can rename or replace DATA's entries, so a subdirectory checked not to
 # be a link is still that directory when rm removes it (and rm -rf never follows a link inside it).
+# A subdirectory is removed only when everything in it belongs to the service user named in the
+# marker or to its subordinate uids (what it and its containers write); one holding anything else
+# (a file root or another account put there) is left whole, its first such entries named, and the
+# step fails after removing the rest, keeping the marker (and so the account, whose files are in
+# that subdirectory too): a `pulumi destroy` after those files are gone finishes the purge.
 # Inputs: data (ztnet:dataDir), marker_name (the marker file in it), subs (array: the subdirectories).
 # uses: ownership.sh
 : "${data:?}" "${marker_name:?}" "${subs[0]:?}"
@@ -32,6 +37,40 @@ if [ ! -f "./$marker_name" ] || [ -L "./$marker_name" ] || [ "$(stat -c %u -- ".
 fi
 made=$(value "./$marker_name" directory | head -n 1)
 found=$(value "./$marker_name" found | head -n 1)
+owner=$(value "./$marker_name" service-user | head -n 1)
+# The uids whose files the purge may remove: the service user's own and its subordinate ranges
+# (/etc/subuid lines naming it or its uid). Without the account, none: every subdirectory stays.
+first=()
+count=()
+if [ -n "$owner" ] && owner_uid=$(id -u -- "$owner" 2>/dev/null); then
+  first+=("$owner_uid")
+  count+=(1)
+  while IFS=: read -r who start n; do
+    if { [ "$who" = "$owner" ] || [ "$who" = "$owner_uid" ]; } && [[ $start =~ ^[0-9]+$ && $n =~ ^[0-9]+$ ]]; then
+      first+=("$start")
+      count+=("$n")
+    fi
+  done < <(cat /etc/subuid 2>/dev/null)
+fi
+# foreign DIR: prints the first three entries below DIR (names made printable) whose owner is none
+# of those uids, and the number of them; fails if there is none.
+foreign() {
+  local entry uid name i ours n=0
+  while IFS= read -r -d '' entry; do
+    uid=${entry%%/*}
+    name=${entry#*/}
+    ours=no
+    for i in "${!first[@]}"; do
+      if [ "$uid" -ge "${first[$i]}" ] && [ "$uid" -lt $((first[i] + count[i])) ]; then ours=yes; break; fi
+    done
+    if [ "$ours" = yes ]; then continue; fi
+    n=$((n + 1))
+    if [ "$n" -le 3 ]; then printf '  %s (uid %s)\n' "$(printf '%s' "${name:-.}" | LC_ALL=C tr -c '[:print:]' '?')" "$uid"; fi
+  done < <(find "$1" -xdev -printf '%U/%P\0')
+  if [ "$n" -gt 3 ]; then printf '  and %s more\n' "$((n - 3))"; fi
+  [ "$n" -gt 0 ]
+}
+kept_foreign=()
 for sub in "${subs[@]}"; do
   # Relative to the pinned DATA; "shown" is only for the messages.
   d="./$sub"
@@ -40,6 +79,9 @@ for sub in "${subs[@]}"; do
     echo "ztnet-infra: $shown is a symbolic link the stack did not make: left as it is"
   elif mountpoint -q -- "$d"; then
     echo "ztnet-infra: $shown is a mount point: left as it is"
+  elif [ -d "$d" ] && others=$(foreign "$d"); then
+    printf 'ztnet-infra: kept %s: it holds files neither %s nor its containers wrote:\n%s\n' "$shown" "${owner:-the service user}" "$others" >&2
+    kept_foreign+=("$shown")
   elif [ -d "$d" ]; then
     if rm -rf --one-file-system -- "$d"; then
       echo "ztnet-infra: removed $shown"
@@ -48,6 +90,9 @@ for sub in "${subs[@]}"; do
     fi
   fi
 done
+if [ "${#kept_foreign[@]}" -gt 0 ]; then
+  refuse "ztnet:retainDataOnDestroy is false, but ${kept_foreign[*]} holds files this stack did not write (named above): the purge removes only what the stack and its containers wrote, so it stopped there, keeping $data, its marker and the account $owner. Fix: move those files away and run pulumi destroy again; or keep the data: pulumi config set ztnet:retainDataOnDestroy true, pulumi up, then pulumi destroy"
+fi
 rm -f -- "./$marker_name"
 if mountpoint -q -- .; then
   echo "ztnet-infra: kept $data: it is a mount point (only the stack's files in it were removed)"

@@ -163,6 +163,44 @@ public class OwnershipSandboxTests
     });
 
     [SandboxFact]
+    public void A_purge_stops_at_a_subdirectory_holding_files_of_root_or_another_account_and_finishes_once_they_are_gone() => HostSandbox.Use(box =>
+    {
+        box.Ok("useradd alice");
+        var plan = Plan(("dataDir", "/srv/ztnet"), ("retainDataOnDestroy", "false"));
+        var accounts = box.Accounts();
+        Create(box, plan);
+        // As the containers write: the service user's own uid (a container's root) and a subordinate uid (postgres, uid 70 inside).
+        box.Ok("sub=$(awk -F: '$1 == \"ztnet\" { print $2 + 69; exit }' /etc/subuid) && test -n \"$sub\" "
+            + "&& install -d -o \"$sub\" /srv/ztnet/postgres-data/base && printf '15\\n' > /srv/ztnet/postgres-data/PG_VERSION && chown \"$sub\" /srv/ztnet/postgres-data/PG_VERSION "
+            + "&& printf 'id\\n' > /srv/ztnet/zerotier/identity.secret && chown ztnet: /srv/ztnet/zerotier/identity.secret");
+        // What the host's admin and another account put there: not the stack's to remove.
+        box.Ok("install -d -o ztnet /srv/ztnet/caddy_data/caddy && printf 'admin copy\\n' > /srv/ztnet/caddy_data/caddy/ADMIN-COPY && printf 'x\\n' > /srv/ztnet/backups/alice.dump && chown alice /srv/ztnet/backups/alice.dump");
+        var kept = box.Snapshot("/srv/ztnet/caddy_data") + box.Snapshot("/srv/ztnet/backups");
+
+        var r = box.Run(plan.Step("data-dirs").Delete!, "data-dirs");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("kept /srv/ztnet/caddy_data: it holds files neither ztnet nor its containers wrote", r.Output);
+        Assert.Contains("caddy/ADMIN-COPY (uid 0)", r.Output);
+        Assert.Contains("alice.dump (uid ", r.Output);
+        Assert.Contains("ztnet:retainDataOnDestroy is false, but /srv/ztnet/caddy_data /srv/ztnet/backups holds files this stack did not write", r.Output);
+        Assert.Contains("removed /srv/ztnet/postgres-data", r.Output);
+        Assert.Contains("removed /srv/ztnet/zerotier", r.Output);
+        // The marker stays, so the account (whose files are in the kept subdirectories too) stays with it.
+        Assert.Equal(".ztnet-infra\nbackups\ncaddy_data\n", box.Ok("ls -A /srv/ztnet | LC_ALL=C sort"));
+        Assert.Equal(kept, box.Snapshot("/srv/ztnet/caddy_data") + box.Snapshot("/srv/ztnet/backups"));
+        var account = box.Run(plan.Step("service-account").Delete!, "service-account");
+        Assert.Contains("keeping the account ztnet: /srv/ztnet still holds its data", account.Output);
+        box.Ok("id ztnet");
+
+        // Once the admin moved them away, the next destroy finishes the purge.
+        box.Ok("rm /srv/ztnet/caddy_data/caddy/ADMIN-COPY /srv/ztnet/backups/alice.dump");
+        Destroy(box, plan);
+        box.Ok("test ! -e /srv/ztnet");
+        Assert.Equal(accounts, box.Accounts());
+    });
+
+    [SandboxFact]
     public void A_full_purge_leaves_the_host_as_it_was_and_a_second_destroy_is_a_no_op() => HostSandbox.Use(box =>
     {
         var plan = Plan(("dataDir", "/srv/ztnet"), ("retainDataOnDestroy", "false"));
@@ -187,7 +225,7 @@ public class OwnershipSandboxTests
         var before = box.Snapshot("/srv/vol");
         Create(box, plan);
         Assert.Contains("directory=existing", box.Ok("cat /srv/vol/.ztnet-infra"));
-        box.Ok("printf 'x\\n' > /srv/vol/zerotier/identity.secret");
+        box.Ok("printf 'x\\n' > /srv/vol/zerotier/identity.secret && chown ztnet: /srv/vol/zerotier/identity.secret");
 
         var outputs = Destroy(box, plan);
 
