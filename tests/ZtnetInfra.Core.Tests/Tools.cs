@@ -7,8 +7,9 @@ public static class Tools
 {
     public sealed record Result(int ExitCode, string Output);
 
-    public static Result Run(string file, IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? env = null, string? workDir = null)
+    public static Result Run(string file, IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? env = null, string? workDir = null, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? TimeSpan.FromSeconds(120);
         var psi = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
@@ -24,10 +25,10 @@ public static class Tools
         var stderr = p.StandardError.ReadToEndAsync();
         if (stdin is not null) p.StandardInput.Write(stdin);
         p.StandardInput.Close();
-        if (!p.WaitForExit(120_000))
+        if (!p.WaitForExit(limit))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish in 120 s");
+            throw new TimeoutException($"{file} did not finish in {limit.TotalSeconds:0} s");
         }
         return new Result(p.ExitCode, stdout.Result + stderr.Result);
     }

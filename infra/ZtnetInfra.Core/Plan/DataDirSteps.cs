@@ -27,7 +27,8 @@ internal static class DataDirSteps
             : new Script($"purge {st.DataDir}: the stack's subdirectories and marker; the directory only if the stack made it and nothing else is left", "data-dirs.delete.sh")
                 .Var("data", st.DataDir)
                 .Var("marker_name", Ownership.MarkerName)
-                .Array("subs", ServiceCatalogue.DataSubdirectories);
+                .Array("subs", ServiceCatalogue.DataSubdirectories)
+                .Var("records", Ownership.AccountRecords);
         return f.Make(StepName, $"Data directory {st.DataDir} (made and marked by the stack)", StepAccount.Root, s, delete: d,
             dependsOn: [AccountSteps.AccountStep], retainOnDelete: st.RetainDataOnDestroy);
     }

@@ -48,7 +48,7 @@ done
 # cannot be taken over by anyone but root; renamed over the marker without following a link.
 write_marker() {
   local tmp
-  tmp=$(mktemp "./$marker_name.XXXXXX")
+  tmp="./$marker_name.new"
   printf '# ztnet-infra: %s holds the data of a ZtnetInfra stack; a purge removes only what this file says the stack made\nservice-user=%s\ndirectory=%s\n' "$data" "$user" "$1" > "$tmp"
   if [ -n "${2:-}" ]; then printf 'found=%s\n' "$2" >> "$tmp"; fi
   chmod 0644 "$tmp"
@@ -87,8 +87,17 @@ if [ ! -e "$data" ]; then
 else
   if [ ! -d "$data" ]; then refuse "ztnet:dataDir $data exists and is not a directory. Fix: choose another path"; fi
   cd -P -- "$data" || exit 1
+  # A marker an interrupted run was writing: in a root-owned closed DATA only root names entries.
+  if closed_dir . && [ -f "./$marker_name.new" ] && [ ! -L "./$marker_name.new" ]; then rm -f -- "./$marker_name.new"; fi
   found=$(stat -c '%u:%g:%a' .)
   state=$(marker_state)
+  # The owner and mode found are recorded (in the account's root-owned record) before the
+  # take-over changes them: a run killed between the two leaves them for the next run to mark.
+  rec="$records/$user"
+  if [ "$state" = none ] && [ -f "$rec" ] && [ ! -L "$rec" ]; then
+    recorded=$(awk -v d="$data" 'index($0, "data-found=") == 1 && substr($0, index($0, " ") + 1) == d { v = substr($0, 12, index($0, " ") - 12) } END { print v }' "$rec")
+    if [[ $recorded =~ ^[0-9]+:[0-9]+:[0-7]+$ ]]; then found=$recorded; fi
+  fi
   # Checked before the take-over (its owner could still change it) and again after (then no one can).
   case "$state" in
     ours) ;;
@@ -96,6 +105,7 @@ else
     *) refuse "$state" ;;
   esac
   if ! closed_dir . || [ "$(stat -c %G .)" != "$group" ] || [ "$(stat -c %a .)" != 750 ]; then
+    if [ "$state" = none ] && [ -f "$rec" ] && [ ! -L "$rec" ]; then printf 'data-found=%s %s\n' "$found" "$data" >> "$rec"; fi
     chown -h "root:$group" .
     chmod 0750 .
     again=$(marker_state)
@@ -113,16 +123,30 @@ else
   else
     # Empty and not ours (a prepared mount point, say): used, never removed; its owner and mode go back on purge.
     write_marker existing "$found"
+  fi
+  # Marked now: the record of what was found has done its work.
+  if [ -f "$rec" ] && [ ! -L "$rec" ] && grep -q '^data-found=' "$rec"; then
+    tmp="$rec.ztnet-infra-new"
+    awk -v d="$data" '!(index($0, "data-found=") == 1 && substr($0, index($0, " ") + 1) == d)' "$rec" > "$tmp"
+    chmod 0644 "$tmp"
+    mv -fT -- "$tmp" "$rec"
+  fi
+  if [ "$state" != ours ]; then
     echo "ztnet-infra: using the empty directory $data (it stays when the stack is purged)"
   fi
 fi
 # "." is DATA, root's and closed: relative names cannot be swapped between a check and the action.
 for sub in "${subs[@]}"; do
   d="$data/$sub"
+  # Made under a temporary name and renamed into place, so a subdirectory never stands there root's;
+  # a leftover of an interrupted run is root's own (only root can name entries here) and goes.
+  new_sub=".$sub.ztnet-infra-new"
+  if [ -e "./$new_sub" ] || [ -L "./$new_sub" ]; then rm -rf --one-file-system -- "./$new_sub"; fi
   if [ -L "./$sub" ]; then refuse "ztnet:dataDir: $d is a symbolic link; the stack never writes or removes through a link. Fix: replace it with a real directory, or choose another ztnet:dataDir"; fi
   if [ ! -e "./$sub" ]; then
-    mkdir -m 0700 -- "./$sub"
-    chown -h "$user:$group" -- "./$sub"
+    mkdir -m 0700 -- "./$new_sub"
+    chown -h "$user:$group" -- "./$new_sub"
+    mv -T -- "./$new_sub" "./$sub"
     echo "ztnet-infra: created $d"
   elif [ ! -d "./$sub" ]; then
     refuse "ztnet:dataDir: $d exists and is not a directory. Fix: move it away, or choose another ztnet:dataDir"

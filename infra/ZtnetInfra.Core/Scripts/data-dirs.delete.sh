@@ -11,9 +11,13 @@
 # (a file root or another account put there) is left whole, its first such entries named, and the
 # step fails after removing the rest, keeping the marker (and so the account, whose files are in
 # that subdirectory too): a `pulumi destroy` after those files are gone finishes the purge.
-# Inputs: data (ztnet:dataDir), marker_name (the marker file in it), subs (array: the subdirectories).
+# Killed at any point, the next run finishes the purge: the marker goes last (DATA the stack made
+# goes with it, renamed to the name a leftover of an interrupted create has, which every run
+# removes), and the account's record stops listing DATA before that.
+# Inputs: data (ztnet:dataDir), marker_name (the marker file in it), subs (array: the subdirectories),
+# records (the stack's accounts/).
 # uses: ownership.sh
-: "${data:?}" "${marker_name:?}" "${subs[0]:?}"
+: "${data:?}" "${marker_name:?}" "${subs[0]:?}" "${records:?}"
 marker="$data/$marker_name"
 if link=$(link_in_path "$data"); then
   echo "ztnet-infra: $data has a symbolic link in its path ($link): nothing removed (the stack never removes through a link)"
@@ -28,6 +32,20 @@ new="$(dirname "$data")/.$(basename "$data").ztnet-infra-new"
 if [ -d "$new" ] && [ ! -L "$new" ] && [ "$(stat -c %u -- "$new")" = 0 ]; then rm -rf --one-file-system -- "$new"; fi
 if [ ! -e "$data" ]; then echo "ztnet-infra: $data is already gone"; exit 0; fi
 if [ ! -d "$data" ] || ! pin "$data"; then
+  # A purge killed after giving a taken-over DATA its owner back (chown, then chmod) and before
+  # removing the marker: the marker (root's, naming the owner DATA has now) says what is left to do.
+  # Nothing read here lets anyone gain: only the mode changes, of a directory its owner could chmod.
+  m="$data/$marker_name"
+  if [ -d "$data" ] && [ ! -L "$data" ] && [ -f "$m" ] && [ ! -L "$m" ] && [ "$(stat -c %u -- "$m")" = 0 ] \
+    && [ "$(value "$m" directory | head -n 1)" = existing ]; then
+    found=$(value "$m" found | head -n 1)
+    if [[ $found =~ ^[0-9]+:[0-9]+:[0-7]+$ ]] && [ "$(stat -c '%u:%g' -- "$data")" = "${found%:*}" ]; then
+      chmod "${found##*:}" -- "$data"
+      rm -f -- "$m"
+      echo "ztnet-infra: $data has its owner and mode back as found ($found; an earlier purge was interrupted); its marker removed"
+      exit 0
+    fi
+  fi
   echo "ztnet-infra: $data is not a root-owned directory closed to group and others (the create step makes it so): nothing removed"
   exit 0
 fi
@@ -75,6 +93,8 @@ for sub in "${subs[@]}"; do
   # Relative to the pinned DATA; "shown" is only for the messages.
   d="./$sub"
   shown="$data/$sub"
+  # A subdirectory an interrupted create was making (only root names entries here).
+  if [ -e "./.$sub.ztnet-infra-new" ] || [ -L "./.$sub.ztnet-infra-new" ]; then rm -rf --one-file-system -- "./.$sub.ztnet-infra-new"; fi
   if [ -L "$d" ]; then
     echo "ztnet-infra: $shown is a symbolic link the stack did not make: left as it is"
   elif mountpoint -q -- "$d"; then
@@ -93,20 +113,34 @@ done
 if [ "${#kept_foreign[@]}" -gt 0 ]; then
   refuse "ztnet:retainDataOnDestroy is false, but ${kept_foreign[*]} holds files this stack did not write (named above): the purge removes only what the stack and its containers wrote, so it stopped there, keeping $data, its marker and the account $owner. Fix: move those files away and run pulumi destroy again; or keep the data: pulumi config set ztnet:retainDataOnDestroy true, pulumi up, then pulumi destroy"
 fi
-rm -f -- "./$marker_name"
+# The account's record no longer lists DATA (a kept one holds none of the account's files now).
+rec="$records/$owner"
+if [ -n "$owner" ] && [ -f "$rec" ] && [ ! -L "$rec" ] && grep -qxF "data=$data" "$rec"; then
+  tmp="$rec.ztnet-infra-new"
+  grep -vxF "data=$data" "$rec" > "$tmp" || true
+  chmod 0644 "$tmp"
+  mv -fT -- "$tmp" "$rec"
+fi
+if [ "$made" = created ] && ! mountpoint -q -- . && [ "$(ls -A .)" = "$marker_name" ]; then
+  # Only the marker left: DATA goes whole, by one rename to the leftover name, then removed.
+  pin "$(dirname "$data")" || { echo "ztnet-infra: $(dirname "$data") changed under the step: $data left" >&2; exit 1; }
+  mv -T -- "./$(basename "$data")" "./$(basename "$new")"
+  rm -rf --one-file-system -- "./$(basename "$new")"
+  echo "ztnet-infra: removed $data (ztnet:retainDataOnDestroy is false)"
+  exit 0
+fi
 if mountpoint -q -- .; then
   echo "ztnet-infra: kept $data: it is a mount point (only the stack's files in it were removed)"
 elif [ "$made" != created ]; then
   echo "ztnet-infra: kept $data: it existed before this stack"
-elif [ -n "$(ls -A .)" ]; then
-  echo "ztnet-infra: kept $data: it holds files this stack did not write"
 else
-  cd / && rmdir -- "$data"
-  echo "ztnet-infra: removed $data (ztnet:retainDataOnDestroy is false)"
-  exit 0
+  echo "ztnet-infra: kept $data: it holds files this stack did not write"
 fi
+# An adopted DATA gets its owner and mode back before the marker goes (a rerun after the marker
+# would find nothing of the stack's; one before it, a DATA not root's: it then only removes the marker).
 if [ "$made" != created ] && [[ $found =~ ^[0-9]+:[0-9]+:[0-7]+$ ]]; then
   chown -h "${found%:*}" .
   chmod "${found##*:}" .
   echo "ztnet-infra: $data has its owner and mode back as found ($found)"
 fi
+rm -f -- "./$marker_name"

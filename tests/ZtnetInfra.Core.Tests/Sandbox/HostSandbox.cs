@@ -71,9 +71,9 @@ public sealed class HostSandbox : IDisposable
     }
 
     /// <summary>Runs bash as root inside the sandbox, with the stand-ins first on PATH.</summary>
-    public Tools.Result Bash(string script, string name = "sandbox") =>
+    public Tools.Result Bash(string script, string name = "sandbox", TimeSpan? timeout = null) =>
         Tools.Run("nsenter", ["-t", _pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "-p", "--",
-            "env", "-i", $"PATH={Bin}:{Launcher.Path}", "HOME=/root", "LANG=C.UTF-8", "bash", "-c", script, name]);
+            "env", "-i", $"PATH={Bin}:{Launcher.Path}", "HOME=/root", "LANG=C.UTF-8", "bash", "-c", script, name], timeout: timeout);
 
     /// <summary>Runs bash and fails the test unless it succeeds; returns its output.</summary>
     public string Ok(string script)
