@@ -10,10 +10,12 @@ namespace ZtnetInfra.Core.Tests.Sandbox;
 /// SIGHUP to the step's whole process group, as a dropped SSH session does to the remote shell and
 /// what it started) and then run again normally. After every such pair the host (accounts byte for
 /// byte, the stack's records, linger, homes, DATA) equals what an uninterrupted run leaves, and the
-/// opposite run still brings it back to what it was before. The next `pulumi up` after an
-/// interruption runs the same create again: the engine keeps a pending create in the checkpoint and
-/// the next update, finding it, drops it with a warning and runs the create anew (pulumi/pulumi
-/// `pkg/engine/...`, facts.md section 4); an interrupted delete stays in the state and runs again.
+/// opposite run still brings it back to what it was before. That is what the engine does next
+/// (pulumi/pulumi `pkg/resource/deploy/deployment_executor.go`: the next update warns "Attempting
+/// to deploy or update resources with N pending operations from previous deployment" and goes on
+/// from the snapshot's resources): a create that was pending is in none of them, so its create
+/// runs again; an interrupted update or delete leaves the resource with its old state, so the
+/// same update or delete runs again (facts.md section 4).
 /// </summary>
 [Trait("Category", "Sandbox")]
 public class KilledAtEveryCommandSandboxTests
