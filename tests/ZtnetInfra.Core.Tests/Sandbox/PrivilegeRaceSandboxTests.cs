@@ -33,12 +33,19 @@ public class PrivilegeRaceSandboxTests
         # start_watcher USER SCRIPT ARGS...: runs a watcher as USER and waits until it is looping.
         start_watcher() {
           local u=$1; shift
+          wu=$u
           rm -f /run/watch/ready
           setpriv --reuid "$u" --regid "$u" --clear-groups -- bash "$@" </dev/null >/dev/null 2>&1 &
           w=$!
           until [ -e /run/watch/ready ]; do :; done
         }
-        stop_watcher() { kill "$w" 2>/dev/null || true; wait "$w" 2>/dev/null || true; }
+        # Every process of the watcher's user goes, its ln or mv still running included: one finishing
+        # late would plant a link in the next round's fresh DATA before the harness's own install -d.
+        stop_watcher() {
+          kill "$w" 2>/dev/null || true; wait "$w" 2>/dev/null || true
+          # (Zombies stay: the sandbox's PID 1 reaps nothing, and they do nothing.)
+          while pkill -KILL -u "$wu" -r D,R,S,T 2>/dev/null; do sleep 0.05; done
+        }
         check_canary() {
           if [ "$(snap)" != "$before" ]; then echo "LOST in round $1: the canary outside DATA changed"; diff <(echo "$before") <(snap); exit 1; fi
         }
