@@ -25,8 +25,6 @@ internal static class HostSteps
 
     public const string SysctlFile = "/etc/sysctl.d/60-ztnet-unprivileged-ports.conf";
 
-    public const string SysctlRecord = Ownership.SysctlRecord;
-
     public static RemoteStep? UnprivilegedPorts(StepFactory f, StackSettings st)
     {
         if (st.LowestPublishedPort >= 1024) return null;
@@ -34,10 +32,10 @@ internal static class HostSteps
             .Var("file", SysctlFile)
             .Var("want", st.LowestPublishedPort)
             .Var("state", Ownership.StateDirectory)
-            .Var("record", SysctlRecord);
-        var d = new Script($"remove the unprivileged-port setting; put back the value found before the stack ({SysctlRecord})", "unprivileged-ports.delete.sh")
+            .Var("record", Ownership.SysctlRecord);
+        var d = new Script($"remove the unprivileged-port setting; put back the value found before the stack ({Ownership.SysctlRecord})", "unprivileged-ports.delete.sh")
             .Var("file", SysctlFile)
-            .Var("record", SysctlRecord);
+            .Var("record", Ownership.SysctlRecord);
         return f.Make("unprivileged-ports", $"Allow unprivileged ports from {st.LowestPublishedPort}", StepAccount.Root, s, delete: d, dependsOn: ["host-os"]);
     }
 }
