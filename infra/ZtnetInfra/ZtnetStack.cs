@@ -108,6 +108,11 @@ public sealed class ZtnetStack : ComponentResource
                 Parent = this,
                 // Kept data (ztnet:retainDataOnDestroy): destroy drops the step from the state and runs nothing on the host.
                 RetainOnDelete = step.RetainOnDelete,
+                // Every replacement deletes first, the targeted one too (`pulumi up --replace URN`, the fix
+                // `ztnet-infra status` prints): a step's Create and Delete act on the same files, so the old
+                // Delete after the new Create would undo it (pulumi/pulumi pkg/resource/deploy/step_generator.go:
+                // a replacement without deleteBeforeReplace deletes the old resource after creating the new one).
+                DeleteBeforeReplace = true,
                 DependsOn = step.DependsOn.Select(d => (Resource)(steps.GetValueOrDefault(d)
                     ?? throw new InvalidOperationException($"plan step {step.Name} depends on {d}, which does not come before it"))).ToList(),
             };
@@ -123,7 +128,6 @@ public sealed class ZtnetStack : ComponentResource
             {
                 // Identity, not content: another service user means the old one's units are undone first.
                 commandArgs.Triggers = Triggers(plan, steps, step);
-                opts.DeleteBeforeReplace = true;
             }
             if (step.Update is not null) commandArgs.Update = step.Update.Command;
             if (step.Delete is not null) commandArgs.Delete = step.Delete.Command;

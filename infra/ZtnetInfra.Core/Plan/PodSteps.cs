@@ -40,6 +40,8 @@ internal static class PodSteps
             ? new Script(purpose, "unit.create.sh")
             : PostgresGuard(new Script(purpose, "postgres-guard.sh", "unit.create.sh"), postgresGuard);
         create.Var("unit_name", unit.Name)
+            .Array("units", ServiceCatalogue.UnitNames)
+            .Var("enabled_record", EnabledRecord)
             .Text("unit_text", unit.Render())
             .Var("config_file", configFile?.HostPath ?? "");
         if (configFile is { } cf) create.Text("config_text", cf.Content);
@@ -66,12 +68,17 @@ internal static class PodSteps
         .Var("db_superuser", ServiceCatalogue.DatabaseSuperuser)
         .Var("db_name", ServiceCatalogue.DatabaseName);
 
+    /// <summary>enable-units' record, relative to the service user's home: the units were enabled and started.</summary>
+    public const string EnabledRecord = ".local/state/ztnet-infra/units-enabled";
+
     public static RemoteStep Enable(StepFactory f, IEnumerable<string> unitSteps)
     {
         var create = new Script("enable the pod and its containers at boot (linger) and start them now", "enable-units.create.sh")
-            .Array("units", ServiceCatalogue.UnitNames);
+            .Array("units", ServiceCatalogue.UnitNames)
+            .Var("enabled_record", EnabledRecord);
         var delete = new Script("stop and disable the pod and its containers", "enable-units.delete.sh")
-            .Array("units", ServiceCatalogue.UnitNames);
+            .Array("units", ServiceCatalogue.UnitNames)
+            .Var("enabled_record", EnabledRecord);
         return f.Make("enable-units", "Enable and start the pod and containers", StepAccount.ServiceUser, create, delete: delete, dependsOn: unitSteps);
     }
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # unit-*, create (service user): writes one unit file into the user's systemd directory, and for
 # Caddy its configuration file too; when either text changed, reloads the user manager and
-# restarts that unit if it runs (an edit takes effect, nothing else moves).
+# restarts that unit if it runs (an edit takes effect, nothing else moves). Written again after its
+# own delete (`pulumi up --replace` of this step, the fix `ztnet-infra status` gives for a hand
+# edit or a stopped unit) once enable-units has run (its record is there), the unit is enabled
+# again and the pod's units are started, as enable-units left them.
 # Inputs: unit_name, unit_text (the unit file), config_file, config_text (a configuration file
-# written beside the unit, or both empty).
+# written beside the unit, or both empty), units (array: every unit of the pod, in start order),
+# enabled_record (enable-units' record, relative to the home directory).
 # uses: write-file.sh
-: "${unit_name:?}" "${unit_text:?}" "${config_file?}" "${config_text?}"
+: "${unit_name:?}" "${unit_text:?}" "${config_file?}" "${config_text?}" "${units[0]:?}" "${enabled_record:?}"
 changed=0
 config_changed=0
 if [ -n "$config_file" ]; then
@@ -16,8 +20,14 @@ write_file "$HOME/.config/systemd/user/$unit_name" 0644 "$unit_text"
 if [ "$config_changed" -eq 1 ]; then changed=1; fi
 if [ "$changed" -eq 1 ]; then
   systemctl --user daemon-reload
-  systemctl --user try-restart "$unit_name"
-  echo "ztnet-infra: $unit_name written"
+  if [ -e "$HOME/$enabled_record" ] && [ "$(systemctl --user is-enabled "$unit_name" 2>/dev/null || true)" != enabled ]; then
+    systemctl --user enable "$unit_name"
+    systemctl --user start "${units[@]}"
+    echo "ztnet-infra: $unit_name written, enabled and started again"
+  else
+    systemctl --user try-restart "$unit_name"
+    echo "ztnet-infra: $unit_name written"
+  fi
 else
   echo "ztnet-infra: $unit_name unchanged"
 fi

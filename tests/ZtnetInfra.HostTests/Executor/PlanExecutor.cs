@@ -71,8 +71,10 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
     public ExecutorOptions Options => _options;
 
     /// <summary>Brings the host to <paramref name="plan"/>; returns the commands this apply ran.</summary>
-    public IReadOnlyList<CommandRecord> Apply(DeploymentPlan plan, IReadOnlyDictionary<PlanSecret, string> secrets)
+    /// <param name="replace">Steps to replace whatever their diff (`pulumi up --replace URN`).</param>
+    public IReadOnlyList<CommandRecord> Apply(DeploymentPlan plan, IReadOnlyDictionary<PlanSecret, string> secrets, IReadOnlySet<string>? replace = null)
     {
+        replace ??= new HashSet<string>();
         var start = Records.Count;
         Log($"apply to {ssh.Target}: {plan.Steps.Length} steps in the plan, {state.Steps.Count} in the state, parallel {_options.Parallel}");
         var stdins = plan.Steps.ToDictionary(s => s.Name, s => s.SecretStdin.IsEmpty ? "" : DeploymentPlan.ComposeStdin(s, secrets));
@@ -85,7 +87,7 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
         var processed = new HashSet<string>(StringComparer.Ordinal);
         var failures = RunGraph(graph, name =>
         {
-            ApplyStep(plan.Step(name), StoredStep.Of(plan.Step(name), stdins[name]), stdins[name], processed);
+            ApplyStep(plan.Step(name), StoredStep.Of(plan.Step(name), stdins[name]), stdins[name], processed, replace.Contains(name));
             lock (processed) processed.Add(name);
         });
         if (failures.Count > 0 && !_options.ContinueOnError) throw Failed(failures);
@@ -110,14 +112,16 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
         return Records.Skip(start).ToList();
     }
 
-    private void ApplyStep(RemoteStep step, StoredStep wanted, string stdin, HashSet<string> processed)
+    private void ApplyStep(RemoteStep step, StoredStep wanted, string stdin, HashSet<string> processed, bool targeted)
     {
         var stored = state.Find(step.Name);
-        if (stored is not null && stored.MustBeReplacedBy(wanted))
+        if (stored is not null && (stored.MustBeReplacedBy(wanted) || targeted))
         {
             // A change of a replaceOnChanges input (`triggers`: pulumi-command
-            // provider/pkg/provider/common/inputs.go) replaces; the program sets deleteBeforeReplace
-            // with triggers, so the old one is deleted first, with its dependents (below), in one chain.
+            // provider/pkg/provider/common/inputs.go) replaces, and so does a targeted replace whatever
+            // the diff (`pulumi up --replace URN`: step_generator.go, isTargetedReplace). The program sets
+            // deleteBeforeReplace on every step (infra/ZtnetInfra/ZtnetStack.cs), so the old one is
+            // deleted first, with its dependents (below), in one chain.
             DeleteBeforeReplace(stored, processed);
             stored = null;
         }

@@ -97,6 +97,19 @@ public sealed class PlanExecutorTests
         Assert.Equal(["id=2"], ex.State.Find("a")!.ReplaceOn.ToArray());
     }
 
+    [Fact, Trait("Models", StepGenerator + " isTargetedReplace")]
+    public void A_targeted_replace_runs_the_stored_delete_then_the_create_without_any_input_change_and_leaves_the_rest()
+    {
+        var (ex, _) = New();
+        ex.Apply(Plan(S("a"), S("b", deps: ["a"]), S("c")), NoSecrets);
+
+        // `pulumi up --replace URN(b)`: replaced whatever its diff; deleteBeforeReplace (set on every step by the program).
+        var run = ex.Apply(Plan(S("a"), S("b", deps: ["a"]), S("c")), NoSecrets, new HashSet<string> { "b" });
+
+        Assert.Equal(["delete b v1", "create b v1"], run.Select(r => r.Command));
+        Assert.Empty(ex.Apply(Plan(S("a"), S("b", deps: ["a"]), S("c")), NoSecrets));
+    }
+
     [Fact, Trait("Models", StepGenerator + " calculateDependentReplacements")]
     public void A_replacement_deletes_first_only_the_dependents_that_take_an_input_from_it()
     {
