@@ -20,6 +20,8 @@ public static class Renderer
             foreach (var script in step.Scripts)
                 files[Path.Combine("steps", StepFolder(i, step), script.Kind.ToString().ToLowerInvariant() + ".sh")] = script.Command;
         }
+        // What `ztnet-infra status` sends (read-only), for review like every step's command.
+        files[Path.Combine("status", "probe.sh")] = Core.Status.StatusProbe.For(plan).Command;
         files["plan.md"] = PlanDocument(plan, config);
         return files;
     }

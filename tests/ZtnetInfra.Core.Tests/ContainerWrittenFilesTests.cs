@@ -129,9 +129,13 @@ public class ContainerWrittenFilesTests
             Assert.True(r.ExitCode == 0, r.Output);
             return r.Output;
         }
-        Script Create(int want) => new Script("test", "unprivileged-ports.create.sh").Var("file", file).Var("want", want).Var("state", state).Var("record", record);
+        Script Create(int want) => new Script("test", "unprivileged-ports.create.sh").Var("file", file)
+            .Text("content", ZtnetInfra.Core.Plan.HostSteps.SysctlContent(ZtnetInfra.Core.Settings.SettingsReader.Read(Stacks.With(("tlsMode", "internal"), ("httpPort", want.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("allowPortsBelow80", "true")))))
+            .Var("want", want).Var("state", state).Var("record", record);
 
         Run(Create(80));
+        // The file holds exactly the text `ztnet-infra status` compares it with.
+        Assert.Equal("# written by ztnet-infra: rootless podman publishes the ZTNet ports\nnet.ipv4.ip_unprivileged_port_start = 80\n", File.ReadAllText(file));
         Assert.Equal(int.Parse(found, System.Globalization.CultureInfo.InvariantCulture) > 80 ? "80\n" : found + "\n", File.ReadAllText(value));
         // A re-run (and a second port setting) never records the lowered value as the one found.
         Run(Create(80));

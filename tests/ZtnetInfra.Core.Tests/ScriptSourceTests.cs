@@ -15,7 +15,7 @@ public class ScriptSourceTests
     /// <summary>Every file any plan uses: the varied stacks cover every optional step and branch.</summary>
     private static HashSet<string> Used() =>
         Stacks.Varied.Values.Select(Stacks.Plan)
-            .SelectMany(p => p.Steps).SelectMany(s => s.Scripts).SelectMany(s => s.Sources)
+            .SelectMany(p => p.Steps.SelectMany(s => s.Scripts).SelectMany(s => s.Sources).Concat(Status.StatusProbe.For(p).Sources))
             .ToHashSet(StringComparer.Ordinal);
 
     [Fact]

@@ -7,14 +7,14 @@ namespace ZtnetInfra.Core.Plan;
 /// The service account (kept with the data, or purged) and its linger (undone on every destroy):
 /// two steps, because Pulumi's RetainOnDelete is per resource.
 /// </summary>
-internal static class AccountSteps
+public static class AccountSteps
 {
     public const string AccountStep = "service-account";
 
     /// <summary>Linger and a running user manager: the step every service-user step depends on.</summary>
     public const string LingerStep = "service-user";
 
-    public static RemoteStep ServiceAccount(StepFactory f, StackSettings st)
+    internal static RemoteStep ServiceAccount(StepFactory f, StackSettings st)
     {
         var s = new Script($"service account {st.ServiceUser}: created and recorded by this stack, or refused; its subordinate ids", "service-account.create.sh")
             .Var("user", st.ServiceUser)
@@ -31,7 +31,7 @@ internal static class AccountSteps
             dependsOn: ["host-packages"], retainOnDelete: st.RetainDataOnDestroy);
     }
 
-    public static RemoteStep Linger(StepFactory f, StackSettings st)
+    internal static RemoteStep Linger(StepFactory f, StackSettings st)
     {
         var s = new Script($"linger for {st.ServiceUser}: its systemd user manager runs without a login", "service-user.create.sh")
             .Var("user", st.ServiceUser)

@@ -9,11 +9,11 @@ namespace ZtnetInfra.Core.Plan;
 /// purge removes only the stack's subdirectories and marker, and the directory itself only when
 /// the stack made it, it is empty and it is not a mount point.
 /// </summary>
-internal static class DataDirSteps
+public static class DataDirSteps
 {
     public const string StepName = "data-dirs";
 
-    public static RemoteStep DataDirectories(StepFactory f, StackSettings st)
+    internal static RemoteStep DataDirectories(StepFactory f, StackSettings st)
     {
         var s = new Script($"data directory {st.DataDir} for {st.ServiceUser}: made and marked by this stack, or refused; existing data is left as it is", "data-dirs.create.sh")
             .Var("data", st.DataDir)

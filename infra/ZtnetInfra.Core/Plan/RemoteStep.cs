@@ -25,6 +25,9 @@ public enum ScriptKind
     Create,
     Update,
     Delete,
+
+    /// <summary>A read-only script that belongs to no step (`ztnet-infra status`).</summary>
+    Read,
 }
 
 /// <summary>

@@ -4,9 +4,9 @@
 # found before the stack first changed it is recorded (root-owned, under the stack's state
 # directory) before anything is changed, and never overwritten by a re-run: the delete puts exactly
 # that back.
-# Inputs: file (the sysctl.d file), want (the lowest published port), state (the stack's state
-# directory), record (the file that keeps the value found).
-: "${file:?}" "${want:?}" "${state:?}" "${record:?}"
+# Inputs: file (the sysctl.d file), content (its text), want (the lowest published port), state
+# (the stack's state directory), record (the file that keeps the value found).
+: "${file:?}" "${content:?}" "${want:?}" "${state:?}" "${record:?}"
 key=net.ipv4.ip_unprivileged_port_start
 if [ -L "$state" ] || [ -L "$record" ]; then printf 'ztnet-infra: %s or %s is a symbolic link: the stack keeps its records in a real root-owned directory; remove the link\n' "$state" "$record" >&2; exit 1; fi
 install -d -m 0755 -o root -g root "$state"
@@ -18,7 +18,7 @@ if [ ! -f "$record" ]; then
   mv -fT -- "$tmp" "$record"
 fi
 tmp=$(mktemp "$file.XXXXXX")
-printf '# written by ztnet-infra: rootless podman publishes the ZTNet ports\n%s = %s\n' "$key" "$want" > "$tmp"
+printf '%s' "$content" > "$tmp"
 chmod 0644 "$tmp"
 mv -f "$tmp" "$file"
 if [ "$(sysctl -n "$key")" -gt "$want" ]; then
