@@ -40,6 +40,34 @@ public class LauncherHostTests
         }
     }
 
+    /// <summary>
+    /// A command whose SSH session dropped runs on (no terminal, so nothing signals it); the next
+    /// `pulumi up` sends the same step again at once. The second run waits for the first to end.
+    /// </summary>
+    [SandboxFact]
+    public void Two_runs_of_one_step_never_interleave_the_second_waits_for_the_first() => HostSandbox.Use(box =>
+    {
+        var log = "/run/lock-test.log";
+        var body = $"echo \"start $$\" >> {log}; sleep 3; echo \"end $$\" >> {log}";
+        var command = Launcher.Wrap("lock-test", ScriptKind.Create, StepAccount.Root, "ztnet", body);
+
+        // The first in the background (as an interrupted run left on the host), the second at once.
+        var r = box.Bash($"sh -c {Sh.Quote(command)} & sleep 0.5; sh -c {Sh.Quote(command)}; wait; cat {log}");
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        var lines = r.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("start ", StringComparison.Ordinal) || l.StartsWith("end ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, lines.Count);
+        // start A, end A, start B, end B: the runs follow each other.
+        Assert.Equal(lines[0][6..], lines[1][4..]);
+        Assert.Equal(lines[2][6..], lines[3][4..]);
+        Assert.StartsWith("end ", lines[1]);
+        Assert.StartsWith("start ", lines[2]);
+        // Another step is not held up by it: it runs while the first holds its lock.
+        var other = Launcher.Wrap("other-step", ScriptKind.Create, StepAccount.Root, "ztnet", $"echo other >> {log}");
+        r = box.Bash($": > {log}; sh -c {Sh.Quote(command)} & sleep 0.5; sh -c {Sh.Quote(other)}; wait; cat {log}");
+        Assert.Equal(["start", "other", "end"], r.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]).Where(w => w is "start" or "other" or "end"));
+    });
+
     [SandboxFact]
     public void A_service_user_delete_starts_a_stopped_user_manager() => HostSandbox.Use(box =>
     {

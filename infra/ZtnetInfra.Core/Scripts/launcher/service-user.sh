@@ -5,7 +5,7 @@
 # starts a stopped manager (user@.service is Type=notify: started means ready), or goes on without
 # it, so that a destroy never gets stuck on it; a delete for a user that is gone has nothing to undo.
 # Inputs: ztnet_script, ztnet_step, ztnet_path (see common.sh), ztnet_user (the service user),
-# ztnet_kind (create, update or delete); as_root from common.sh.
+# ztnet_kind (create, update or delete); as_root, ztnet_lock_wait and ztnet_locked from common.sh.
 : "${ztnet_script:?}" "${ztnet_step:?}" "${ztnet_path:?}" "${ztnet_user:?}" "${ztnet_kind:?}"
 if ! ztnet_uid=$(id -u "$ztnet_user" 2>/dev/null); then
   if [ "$ztnet_kind" = delete ]; then
@@ -47,8 +47,14 @@ else
     sleep 1
   done
 fi
+# One run of a step at a time (ztnet_lock_wait in common.sh): the lock is in the user's own runtime
+# directory (none without one: a delete with no user manager runs unlocked).
+# shellcheck disable=SC2154 # ztnet_lock_wait: common.sh
+if [ -n "$ztnet_runtime" ]; then set -- flock -w "$ztnet_lock_wait" -E 75 "$ztnet_runtime/ztnet-infra-$ztnet_step.lock"; else set --; fi
 cd /
+ztnet_rc=0
 as_root runuser -u "$ztnet_user" -- env -i HOME="$ztnet_home" USER="$ztnet_user" LOGNAME="$ztnet_user" LANG=C.UTF-8 \
   PATH="$ztnet_path" ${ztnet_runtime:+XDG_RUNTIME_DIR="$ztnet_runtime"} \
   ${ztnet_bus:+DBUS_SESSION_BUS_ADDRESS="$ztnet_bus"} \
-  bash -c "$ztnet_script" "$ztnet_step"
+  "$@" bash -c "$ztnet_script" "$ztnet_step" || ztnet_rc=$?
+ztnet_locked "$ztnet_rc" "$ztnet_runtime/ztnet-infra-$ztnet_step.lock"
