@@ -283,9 +283,34 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
     private static StepFailedException Failed(List<CommandRecord> failures) =>
         new StepFailedException(failures[0]) { Failures = failures.ToList() };
 
+    private (string Step, TimeSpan After)? _interrupt;
+
+    /// <summary>
+    /// The next command of <paramref name="step"/> loses its SSH connection after <paramref name="after"/>
+    /// (Ctrl-C twice, a laptop gone to sleep): the ssh client is killed, so the command fails in this
+    /// run (exit 124) whatever the host goes on doing, and the state keeps what it had before it. That
+    /// is what the engine's checkpoint gives the next `pulumi up`: the interrupted operation was only
+    /// pending, and the next run drops a pending create from the state (it runs anew) and keeps the old
+    /// inputs of a pending update or delete (pulumi/pulumi pkg/resource/deploy/deployment_executor.go and
+    /// pkg/backend/snapshot.go: pending operations; pkg/cmd/pulumi/operations/up.go warns of them).
+    /// </summary>
+    public void InterruptDuring(string step, TimeSpan after)
+    {
+        lock (_lock) _interrupt = (step, after);
+    }
+
     private void Run(string step, StepScript script, string stdin)
     {
-        var result = ssh.Run(script.Command, stdin, CommandTimeout);
+        var timeout = CommandTimeout;
+        lock (_lock)
+        {
+            if (_interrupt is { } i && i.Step == step)
+            {
+                timeout = i.After;
+                _interrupt = null;
+            }
+        }
+        var result = ssh.Run(script.Command, stdin, timeout);
         var record = new CommandRecord(step, script.Kind, script.Command, StoredStep.Digest(stdin), result);
         var text = new System.Text.StringBuilder()
             .AppendLine(string.Create(CultureInfo.InvariantCulture,

@@ -1,0 +1,63 @@
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Status;
+using ZtnetInfra.HostTests.Executor;
+
+namespace ZtnetInfra.HostTests.Scenarios;
+
+/// <summary>
+/// A fresh `pulumi up` cut off again and again (the SSH connection dropped during service-account,
+/// data-dirs, images, enable-units and database-password), then one that runs to the end: the host
+/// ends healthy and its records say what an uninterrupted run says. After the purge (40), on an
+/// empty host.
+/// </summary>
+public sealed partial class StackOnTestHostTests
+{
+    [Fact, Scenario(45)]
+    public async Task A_fresh_apply_cut_off_during_each_of_its_long_steps_is_finished_by_the_next_apply()
+    {
+        var s = host.Stack.Settings;
+        Assert.True(host.Stack.Executor.State.IsEmpty, "the purge (scenario 40) leaves an empty state");
+        // What the purge kept (the admin's notes) goes, so the data directory is new, as on a fresh host.
+        host.Guest.RootOk($"rm -f {s.DataDir}/ADMIN-NOTES.txt; rmdir {s.DataDir} 2>/dev/null || true; test ! -e {s.DataDir}");
+        host.Applied = false;
+
+        // Cut off where each step is busy (seconds after the command left: an SSH login and the launcher take a few).
+        (string Step, double Seconds)[] cuts = [("service-account", 4), ("data-dirs", 4), ("images", 30), ("enable-units", 10), ("database-password", 8)];
+        var interrupted = new List<string>();
+        foreach (var (step, seconds) in cuts)
+        {
+            host.Stack.Executor.InterruptDuring(step, TimeSpan.FromSeconds(seconds));
+            try
+            {
+                host.Stack.Apply();
+                output.WriteLine($"{step}: finished within {seconds} s, not cut off");
+                break; // everything is applied: later cuts have nothing to cut
+            }
+            catch (StepFailedException e) when (e.Record.Result.ExitCode == 124)
+            {
+                Assert.Equal(step, e.Record.Step);
+                interrupted.Add(step);
+                output.WriteLine($"{step}: cut off after {seconds} s");
+            }
+        }
+        Assert.True(interrupted.Count >= 3, "fewer than three steps were cut off: " + string.Join(", ", interrupted));
+
+        // The next apply finishes what the interrupted ones left, with the gate.
+        var run = host.Apply();
+        output.WriteLine("finishing apply: " + string.Join(", ", run.Select(r => $"{r.Step} {r.Kind}")));
+        Assert.Contains(run, r => r.Step == "health-gate");
+        Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
+        Assert.Empty(host.Stack.Apply());
+
+        // The records are an uninterrupted run's: the account and the data directory are the stack's own.
+        var record = host.Guest.RootOk($"cat {Ownership.AccountRecords}/{s.ServiceUser}");
+        Assert.Contains("origin=created", record, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-found=", record, StringComparison.Ordinal);
+        var marker = host.Guest.RootOk($"cat {s.DataDir}/{Ownership.MarkerName}");
+        Assert.Contains("directory=created", marker, StringComparison.Ordinal);
+        Assert.Equal($"root:{s.ServiceUser} 750", host.Guest.RootOk($"stat -c '%U:%G %a' {s.DataDir}").Trim());
+        Assert.Empty(host.Guest.RootOk($"find {s.DataDir}/.. -maxdepth 1 -name '*.ztnet-infra-new*'").Trim());
+        StatusReport? report = null;
+        Assert.True(await Until(Minutes5, () => (report = Status()).ExitCode == StatusReport.Ok), "status after the interrupted applies: " + StatusOutput.Text(report!));
+    }
+}
