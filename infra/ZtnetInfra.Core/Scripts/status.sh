@@ -83,8 +83,15 @@ user_probe() {
     record unit "$u" "$load" "$active" "$sub" "$file_state" "$restarts"
   done
   if line=$(podman pod inspect --format '{{.State}}' "$pod_name" 2>/dev/null); then record pod "$line"; else record pod missing; fi
+  # The health result is State.Health in podman 5 (libpod/define/container_inspect.go); older
+  # releases named the field Healthcheck: each form is tried, then none (health unknown).
   for u in "${containers[@]}"; do
-    if line=$(podman inspect --type container --format '{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.RestartCount}}|{{.ImageName}}|{{.Image}}' "$u" 2>/dev/null); then
+    line=
+    for health in '{{if .State.Health}}{{.State.Health.Status}}{{end}}' '{{.State.Healthcheck.Status}}' ''; do
+      if line=$(podman inspect --type container --format "{{.State.Status}}|$health|{{.RestartCount}}|{{.ImageName}}|{{.Image}}" "$u" 2>/dev/null); then break; fi
+      line=
+    done
+    if [ -n "$line" ]; then
       IFS='|' read -r state health restarts image_name image_id <<< "$line"
       record container "$u" "$state" "${health:--}" "$restarts" "$image_name" "$image_id"
     else record container "$u" missing - - - -

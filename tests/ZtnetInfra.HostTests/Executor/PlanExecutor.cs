@@ -283,7 +283,7 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
     private static StepFailedException Failed(List<CommandRecord> failures) =>
         new StepFailedException(failures[0]) { Failures = failures.ToList() };
 
-    private (string Step, TimeSpan After)? _interrupt;
+    private readonly Dictionary<string, TimeSpan> _interrupts = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The next command of <paramref name="step"/> loses its SSH connection after <paramref name="after"/>
@@ -293,10 +293,11 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
     /// pending, and the next run drops a pending create from the state (it runs anew) and keeps the old
     /// inputs of a pending update or delete (pulumi/pulumi pkg/resource/deploy/deployment_executor.go and
     /// pkg/backend/snapshot.go: pending operations; pkg/cmd/pulumi/operations/up.go warns of them).
+    /// Several steps may be armed at once; each is used by that step's next command, finished in time or not.
     /// </summary>
     public void InterruptDuring(string step, TimeSpan after)
     {
-        lock (_lock) _interrupt = (step, after);
+        lock (_lock) _interrupts[step] = after;
     }
 
     private void Run(string step, StepScript script, string stdin)
@@ -304,11 +305,7 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
         var timeout = CommandTimeout;
         lock (_lock)
         {
-            if (_interrupt is { } i && i.Step == step)
-            {
-                timeout = i.After;
-                _interrupt = null;
-            }
+            if (_interrupts.Remove(step, out var after)) timeout = after;
         }
         var result = ssh.Run(script.Command, stdin, timeout);
         var record = new CommandRecord(step, script.Kind, script.Command, StoredStep.Digest(stdin), result);
