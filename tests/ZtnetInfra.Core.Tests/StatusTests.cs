@@ -128,6 +128,7 @@ public class StatusTests
         // A record holds what the host had: no replace can write it back, the fix says what to do by hand.
         var record = Assert.Single(r.Findings, f => f.Subject == Ownership.AccountRecords + "/ztnet");
         Assert.Contains("refuses ztnet as an account the stack did not make (ztnet:serviceUser)", record.Fix);
+        Assert.EndsWith($"| sudo tee {Ownership.AccountRecords}/ztnet", record.Fix);
         Assert.DoesNotContain(Probe(("tlsMode", "internal"), ("httpPort", "8080"), ("httpsPort", "8443"), ("zerotierPort", "9993")).Files, f => f.Role == FileRole.Sysctl);
     }
 
@@ -362,10 +363,9 @@ public class StatusTests
     }
 
     /// <summary>The probe itself, run here as root for a service user that does not exist: it answers in its format and ends.</summary>
-    [Fact]
+    [Sandbox.SandboxFact]
     public void The_probe_answers_in_its_line_format_on_a_host_without_the_stack()
     {
-        if (Environment.UserName != "root") return;
         var p = StatusProbe.For(Stacks.Plan(Stacks.With(("serviceUser", "zt-absent-user"), ("dataDir", "/nonexistent/ztnet-data"))));
 
         // stderr apart: the answer is stdout alone.

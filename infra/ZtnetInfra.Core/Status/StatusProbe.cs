@@ -66,7 +66,7 @@ public sealed record StatusProbe
     public const string AutoUpdateTimer = "podman-auto-update.timer";
 
     /// <summary>The plan step that enables a unit (and whose replacement starts it again).</summary>
-    public string StepOfUnit(string unit) => unit switch
+    public static string StepOfUnit(string unit) => unit switch
     {
         PodmanSocket => "podman-socket",
         AutoUpdateTimer => "auto-update",
@@ -79,7 +79,7 @@ public sealed record StatusProbe
         var s = plan.Settings;
         var files = new List<ExpectedFile>();
         foreach (var unit in plan.Units)
-            files.Add(new ExpectedFile("~/.config/systemd/user/" + unit.Name, FileRole.Unit, ExpectedFile.DigestOf(FileText(unit.Render())), StepOfUnitName(unit.Name), false));
+            files.Add(new ExpectedFile("~/.config/systemd/user/" + unit.Name, FileRole.Unit, ExpectedFile.DigestOf(FileText(unit.Render())), StepOfUnit(unit.Name), false));
         files.Add(new ExpectedFile(CaddyConfig.HostPath(s), FileRole.Config, ExpectedFile.DigestOf(FileText(CaddyConfig.Json(s))), "unit-" + ServiceCatalogue.Caddy.Name, false));
         var hasPorts = plan.Steps.Any(st => st.Name == "unprivileged-ports");
         if (hasPorts) files.Add(new ExpectedFile(HostSteps.SysctlFile, FileRole.Sysctl, ExpectedFile.DigestOf(HostSteps.SysctlContent(s)), "unprivileged-ports", true));
@@ -114,9 +114,6 @@ public sealed record StatusProbe
             Units = [.. units],
         };
     }
-
-    private static string StepOfUnitName(string unit) =>
-        unit == ServiceCatalogue.PodUnit ? "unit-ztnet-pod" : "unit-" + ServiceCatalogue.Containers.Single(c => c.Unit == unit).Name;
 
     /// <summary>A text as the unit step writes it: the here-document ends it with exactly one newline (<see cref="Prelude.Text"/>).</summary>
     private static string FileText(string content) => content.EndsWith('\n') ? content : content + "\n";

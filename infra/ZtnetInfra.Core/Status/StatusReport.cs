@@ -184,7 +184,7 @@ public sealed record StatusReport
         {
             var u = a.Units.FirstOrDefault(x => x.Name == name);
             var look = $"{asUser} journalctl --user -u {name} -n 100 --no-pager";
-            var step = probe.StepOfUnit(name);
+            var step = StatusProbe.StepOfUnit(name);
             if (u is null || u.Load != "loaded")
             {
                 findings.Add(new Finding(FindingKind.Drift, name, $"not loaded in the user manager ({u?.Load ?? "not reported"})", id.Replace(step), look));
@@ -271,7 +271,8 @@ public sealed record StatusReport
     private static string ManualRecordFix(ExpectedFile f, StackSettings s, StackIdentity id) => f.Role switch
     {
         FileRole.Marker => $"the data directory is no longer marked as the stack's: a purge (ztnet:retainDataOnDestroy false) would refuse it. If it is the stack's, {id.Replace(f.Step)} takes it over again (marked as found, so a purge gives it back rather than removing it)",
-        FileRole.AccountRecord => $"without this record every run refuses {s.ServiceUser} as an account the stack did not make (ztnet:serviceUser). If the account is the stack's, write the record back as root: printf 'origin=adopted\\nuid=%s\\n' \"$(id -u {s.ServiceUser})\" | sudo install -m 0644 -o root -g root /dev/stdin {f.Path}",
+        // The same adoption the service-account step's refusal prints (Scripts/service-account.create.sh).
+        FileRole.AccountRecord => $"without this record every run refuses {s.ServiceUser} as an account the stack did not make (ztnet:serviceUser). If the account is the stack's, adopt it on the host (an adopted account is never deleted): sudo install -d -m 0755 {Ownership.AccountRecords} && printf 'origin=adopted\\nuid=%s\\n' \"$(id -u {s.ServiceUser})\" | sudo tee {f.Path}",
         FileRole.SysctlRecord => $"the value found before the stack is lost: a destroy cannot put it back. Write it as root: echo found=1024 | sudo install -m 0644 /dev/stdin {f.Path} (1024 is the kernel's default), then {id.Replace(f.Step)}",
         _ => id.Replace(f.Step),
     };
