@@ -289,10 +289,11 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
     /// The next command of <paramref name="step"/> loses its SSH connection after <paramref name="after"/>
     /// (Ctrl-C twice, a laptop gone to sleep): the ssh client is killed, so the command fails in this
     /// run (exit 124) whatever the host goes on doing, and the state keeps what it had before it. That
-    /// is what the engine's checkpoint gives the next `pulumi up`: the interrupted operation was only
-    /// pending, and the next run drops a pending create from the state (it runs anew) and keeps the old
-    /// inputs of a pending update or delete (pulumi/pulumi pkg/resource/deploy/deployment_executor.go and
-    /// pkg/backend/snapshot.go: pending operations; pkg/cmd/pulumi/operations/up.go warns of them).
+    /// is what the engine's checkpoint gives the next `pulumi up`: the interrupted operation is only a
+    /// pending operation beside the resources, so a pending create is not a resource (it runs anew) and a
+    /// pending update or delete leaves the old inputs (pulumi/pulumi CHANGELOG: "Warn users when there are
+    /// pending operations but proceed with deployment", #9293; they are cleared only by `pulumi refresh`
+    /// or `pulumi up -r`, #8435).
     /// Several steps may be armed at once; each is used by that step's next command, finished in time or not.
     /// </summary>
     public void InterruptDuring(string step, TimeSpan after)
