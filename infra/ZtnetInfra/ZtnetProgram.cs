@@ -28,6 +28,8 @@ public class ZtnetProgram : Stack
         var problems = errors.ToList();
         problems.AddRange(CheckUserSecret(config, values, SettingKeys.PostgresPassword, PlanSecret.PostgresPassword));
         problems.AddRange(CheckUserSecret(config, values, SettingKeys.AuthSecret, PlanSecret.AuthSecret));
+        problems.AddRange(CheckUserSecret(config, values, SettingKeys.BackupRepositoryPassword, PlanSecret.ResticPassword));
+        problems.AddRange(CheckUserSecret(config, values, SettingKeys.BackupRepositoryEnvironment, PlanSecret.ResticEnvironment));
         if (settings is null || problems.Count > 0)
             throw new RunException(new InvalidSettingsException(problems).Message);
 
@@ -38,6 +40,8 @@ public class ZtnetProgram : Stack
             SshPrivateKey = UserSecret(config, SettingKeys.SshPrivateKey, settings.SshPrivateKeySet),
             PostgresPassword = UserSecret(config, SettingKeys.PostgresPassword, settings.PostgresPasswordSet),
             AuthSecret = UserSecret(config, SettingKeys.AuthSecret, settings.AuthSecretSet),
+            BackupRepositoryPassword = UserSecret(config, SettingKeys.BackupRepositoryPassword, settings.BackupRepositoryPasswordSet),
+            BackupRepositoryEnvironment = UserSecret(config, SettingKeys.BackupRepositoryEnvironment, settings.BackupRepositoryEnvironmentSet),
         });
 
         Url = ztnet.Url;

@@ -20,6 +20,12 @@ public sealed class ZtnetStackArgs
 
     /// <summary>ztnet:authSecret when the stack sets it; null means a generated one.</summary>
     public Input<string>? AuthSecret { get; init; }
+
+    /// <summary>ztnet:backupRepositoryPassword (with ztnet:backupRepository); never generated: a user must keep it to read the repository.</summary>
+    public Input<string>? BackupRepositoryPassword { get; init; }
+
+    /// <summary>ztnet:backupRepositoryEnvironment when set.</summary>
+    public Input<string>? BackupRepositoryEnvironment { get; init; }
 }
 
 /// <summary>
@@ -94,10 +100,16 @@ public sealed class ZtnetStack : ComponentResource
 
         foreach (var warning in SshConnection.Warnings(settings, Environment.GetEnvironmentVariable("SSH_AUTH_SOCK"))) Log.Warn(warning, this);
         var connection = SshConnection.Build(settings, args.SshPrivateKey);
-        var secrets = Output.Tuple(postgresPassword, authSecret).Apply(t => (IReadOnlyDictionary<PlanSecret, string>)new Dictionary<PlanSecret, string>
+        // The repository's secrets are optional: an absent one stands as empty text, and only the
+        // backups step (which reads them when the plan lists them) ever composes them.
+        var resticPassword = args.BackupRepositoryPassword?.ToOutput() ?? Output.Create("");
+        var resticEnvironment = args.BackupRepositoryEnvironment?.ToOutput() ?? Output.Create("");
+        var secrets = Output.Tuple(postgresPassword, authSecret, resticPassword, resticEnvironment).Apply(t => (IReadOnlyDictionary<PlanSecret, string>)new Dictionary<PlanSecret, string>
         {
             [PlanSecret.PostgresPassword] = t.Item1,
             [PlanSecret.AuthSecret] = t.Item2,
+            [PlanSecret.ResticPassword] = t.Item3,
+            [PlanSecret.ResticEnvironment] = t.Item4,
         });
 
         var steps = new Dictionary<string, Remote.Command>(StringComparer.Ordinal);

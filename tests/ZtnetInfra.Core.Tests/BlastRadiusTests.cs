@@ -14,16 +14,17 @@ public class BlastRadiusTests
     public static IEnumerable<object[]> Cases() => new (string Key, string Value, string[] Steps)[]
     {
         ("serviceUser", "zt-service", ["auto-update", "data-dirs", "database-password", "enable-units", Gate, "images", "podman-secrets", "podman-socket",
-            "service-account", "service-user", "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-ztnet-pod"]),
-        ("dataDir", "/srv/ztnet", ["data-dirs", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
+            "service-account", "service-user", "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-ztnet-pod", "backups", "image-backup"]),
+        ("dataDir", "/srv/ztnet", ["data-dirs", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "backups"]),
         ("domain", "ztnet2.example.org", [Gate, "unit-caddy", "unit-ztnet"]),
         ("tlsMode", "internal", [Gate, "unit-caddy"]),
         ("httpPort", "8080", [Gate, "unit-ztnet-pod", "unprivileged-ports"]),
         ("httpsPort", "8443", [Gate, "unit-ztnet", "unit-ztnet-pod"]),
         ("zerotierPort", "9994", [Gate, "unit-ztnet-pod"]),
-        ("postgresImage", "docker.io/library/postgres:15.18-alpine", [Gate, "images", "unit-postgres"]),
+        // A backup runs before a running PostgreSQL or ZTNet container moves to another image.
+        ("postgresImage", "docker.io/library/postgres:15.18-alpine", [Gate, "image-backup", "images", "unit-postgres"]),
         ("zerotierImage", "docker.io/zyclonite/zerotier:1.14.0", [Gate, "images", "unit-zerotier"]),
-        ("ztnetImage", "docker.io/sinamics/ztnet:0.8.1", [Gate, "images", "unit-ztnet"]),
+        ("ztnetImage", "docker.io/sinamics/ztnet:0.8.1", [Gate, "image-backup", "images", "unit-ztnet"]),
         ("caddyImage", "docker.io/library/caddy:2.10.2-alpine", [Gate, "images", "unit-caddy"]),
         ("ztnetHealthPath", "/api/auth/session", [Gate, "unit-ztnet"]),
         ("autoUpdate", "false", ["auto-update", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
@@ -32,8 +33,10 @@ public class BlastRadiusTests
         ("healthTimeoutSeconds", "600", [Gate]),
         // Validation only: it decides whether low ports are accepted, not what lands.
         ("allowPortsBelow80", "true", []),
-        // Read by the PostgreSQL unit step's backup (the gate's digest covers it).
-        ("backupsToKeep", "10", [Gate, "unit-postgres"]),
+        // Read by the backup program and by the PostgreSQL unit step's dump (the gate's digest covers both).
+        ("backupsToKeep", "10", ["backups", Gate, "unit-postgres"]),
+        ("backupSchedule", "hourly", ["backups", Gate]),
+        ("backupSchedule", "off", ["backups", Gate]),
         // No step's text changes; the SSH connection, an input of every step, does: every step
         // runs again (PlanDocumentTests holds plan.md to that).
         ("host", "198.51.100.7", []),
@@ -53,10 +56,40 @@ public class BlastRadiusTests
         Assert.Equal(expected.Order(StringComparer.Ordinal), BlastRadius.Between(before, after));
     }
 
+    /// <summary>Settings of a stack that copies its backups to a restic repository (they need one, and its password).</summary>
+    public static IEnumerable<object[]> RepositoryCases() => new (string Key, string Value, string[] Steps)[]
+    {
+        // restic is installed only for a repository; the backups step writes the program and units again.
+        ("backupRepository", "sftp:backup@backup.example.org:/srv/restic/ztnet", ["backups", Gate]),
+        ("backupCheckSchedule", "monthly", ["backups", Gate]),
+        ("backupCheckSchedule", "off", ["backups", Gate]),
+    }.Select(c => new object[] { c.Key, c.Value, c.Steps });
+
+    private static Dictionary<string, ConfigValue> WithRepository(params (string, string)[] values) =>
+        Stacks.Secret(Stacks.With([("backupRepository", "/mnt/offsite/restic"), .. values]), "backupRepositoryPassword");
+
+    [Theory]
+    [MemberData(nameof(RepositoryCases))]
+    public void A_repository_setting_changes_exactly_its_steps(string key, string value, string[] expected)
+    {
+        var before = Stacks.Plan(WithRepository());
+        var after = Stacks.Plan(WithRepository((key, value)));
+
+        Assert.Equal(expected.Order(StringComparer.Ordinal), BlastRadius.Between(before, after));
+    }
+
+    [Fact]
+    public void A_first_repository_installs_restic_and_changes_only_the_backups_step()
+    {
+        Assert.Equal(["backups", Gate, "host-packages"], BlastRadius.Between(Stacks.Plan(Stacks.Minimal()), Stacks.Plan(WithRepository())));
+        Assert.Contains("restic", Stacks.Plan(WithRepository()).Step("host-packages").Create.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("restic", Stacks.Plan(Stacks.Minimal()).Step("host-packages").Create.Body, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_setting_has_a_stated_blast_radius()
     {
-        var stated = Cases().Select(c => "ztnet:" + (string)c[0]).ToHashSet();
+        var stated = Cases().Concat(RepositoryCases()).Select(c => "ztnet:" + (string)c[0]).ToHashSet();
         var unstated = SettingKeys.All.Where(k => !k.Secret && !stated.Contains(k.FullKey) && k != SettingKeys.BastionPort && k != SettingKeys.BastionUser && k != SettingKeys.BastionHostKey);
 
         Assert.Empty(unstated);

@@ -112,8 +112,9 @@ public class PlanTests
         var plan = Stacks.Plan(Stacks.Minimal());
         var withoutDelete = plan.Steps.Where(s => s.Delete is null).Select(s => s.Name).Order(StringComparer.Ordinal);
 
-        // Checks and package installs leave nothing to undo (packages may serve other things on the host).
-        Assert.Equal(new[] { "health-gate", "host-os", "host-packages" }, withoutDelete);
+        // Checks and package installs leave nothing to undo (packages may serve other things on the
+        // host); the backup before an image change leaves an archive, which is data and stays.
+        Assert.Equal(new[] { "health-gate", "host-os", "host-packages", "image-backup" }, withoutDelete);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ public class ScriptSourceTests
     /// <summary>Every file any plan uses: the varied stacks cover every optional step and branch.</summary>
     private static HashSet<string> Used() =>
         Stacks.Varied.Values.Select(Stacks.Plan)
-            .SelectMany(p => p.Steps.SelectMany(s => s.Scripts).SelectMany(s => s.Sources).Concat(Status.StatusProbe.For(p).Sources))
+            .SelectMany(p => p.Steps.SelectMany(s => s.Scripts).SelectMany(s => s.Sources).Concat(Status.StatusProbe.For(p).Sources)
+                .Concat(BackupSteps.ProgramFiles(p.Settings)))
             .ToHashSet(StringComparer.Ordinal);
 
     [Fact]

@@ -19,6 +19,13 @@ public static class Stacks
         return c;
     }
 
+    /// <summary>A config with secret keys set (as `pulumi config set --secret` leaves them: encrypted, the value unknown here).</summary>
+    public static Dictionary<string, ConfigValue> Secret(Dictionary<string, ConfigValue> config, params string[] keys)
+    {
+        foreach (var k in keys) config["ztnet:" + k] = ConfigValue.Secure();
+        return config;
+    }
+
     /// <summary>Named stacks, varied so that every optional step and unit branch appears in at least one.</summary>
     public static IReadOnlyDictionary<string, Dictionary<string, ConfigValue>> Varied { get; } = new Dictionary<string, Dictionary<string, ConfigValue>>
     {
@@ -33,6 +40,10 @@ public static class Stacks
         ["low-port-internal"] = With(("tlsMode", "internal"), ("httpPort", "81"), ("httpsPort", "444"), ("zerotierPort", "99")),
         // A LAN stack on an IPv4 address: Caddy's internal CA certifies the IP itself.
         ["lan-ip-internal"] = With(("tlsMode", "internal"), ("domain", "192.168.1.10"), ("httpsPort", "8443")),
+        // Backups copied off the host with backend credentials, on a schedule of their own; and none on a timer.
+        ["offsite-backups"] = Secret(With(("backupRepository", "s3:https://s3.example.org/ztnet-backups"), ("backupSchedule", "*-*-* 03:30:00"),
+            ("backupCheckSchedule", "Sun *-*-* 04:00:00"), ("backupsToKeep", "14")), "backupRepositoryPassword", "backupRepositoryEnvironment"),
+        ["no-backup-timer"] = Secret(With(("backupSchedule", "off"), ("backupRepository", "/mnt/offsite/restic"), ("backupCheckSchedule", "off")), "backupRepositoryPassword"),
     };
 
     public static DeploymentPlan Plan(Dictionary<string, ConfigValue> config) => Planner.Build(SettingsReader.Read(config));

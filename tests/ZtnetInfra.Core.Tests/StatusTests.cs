@@ -54,6 +54,7 @@ public class StatusTests
             lines.Add($"image\t{r}\t{new string('a', 64)}");
         }
         lines.Add($"backup\t{Now - 7200}\tztnet-20261203T090000Z-postgres-15.19.sql.gz");
+        lines.Add("backup-run\tsuccess\tinactive");
         lines.Add($"cert\t{Now + 40 * 86400}\tCN=Pebble Intermediate CA");
         lines.Add("end");
         return lines;
@@ -84,8 +85,42 @@ public class StatusTests
         Assert.Contains("OK (exit 0)", text);
         Assert.Contains("no findings", text);
         Assert.Contains("container-caddy.service", text);
-        Assert.Contains("newest dump ztnet-20261203T090000Z-postgres-15.19.sql.gz, 2 h old", text);
+        Assert.Contains("newest ztnet-20261203T090000Z-postgres-15.19.sql.gz, 2 h old", text);
         Assert.Contains("CN=Pebble Intermediate CA, expires in 40 d", text);
+    }
+
+    [Fact]
+    public void A_failed_backup_run_is_unhealthy_with_its_journal_and_the_take_one_now_command_and_the_newest_archive_is_the_last_backup()
+    {
+        var p = Probe();
+        var lines = Healthy(p);
+        Replace(lines, "backup-run\t", "backup-run\texit-code\tfailed");
+        // An archive the backup program recorded, newer than the newest dump (an hour before Now).
+        lines.Insert(lines.IndexOf("end"), "archive\tztnet-backup-20261129T235320Z.tar");
+
+        var r = Report(p, lines);
+
+        Assert.Equal(StatusReport.Unhealthy, r.ExitCode);
+        var failed = Assert.Single(r.Findings);
+        Assert.Equal(BackupUnits.Service, failed.Subject);
+        Assert.Contains("the last backup failed (exit-code): nothing newer than ztnet-backup-20261129T235320Z.tar", failed.Message);
+        Assert.Contains("sudo systemctl start ztnet-backup.service", failed.Fix);
+        Assert.Contains("journalctl -u ztnet-backup.service", failed.Look);
+        Assert.Equal(Now - 3600, r.Answer!.BackupAt);
+    }
+
+    [Fact]
+    public void A_hand_edited_backup_unit_is_drift_fixed_by_replacing_the_backups_step()
+    {
+        var p = Probe();
+        var path = $"{BackupUnits.UnitDirectory}/{BackupUnits.Timer}";
+        var lines = Replace(Healthy(p), $"root-file\t{path}\t", $"root-file\t{path}\t{new string('b', 64)}\t0\t644\t");
+
+        var r = Report(p, lines);
+
+        var drift = Assert.Single(r.Findings);
+        Assert.Equal(FindingKind.Drift, drift.Kind);
+        Assert.Equal(Id.Replace(BackupSteps.BackupsStep), drift.Fix);
     }
 
     [Fact]

@@ -11,6 +11,10 @@ public static class HostRequirements
 
     public static readonly string[] Packages = ["podman", "passt", "uidmap", "dbus-user-session", "curl"];
 
+    /// <summary>What this stack installs: <see cref="Packages"/>, and restic when ztnet:backupRepository is set.</summary>
+    public static IReadOnlyList<string> PackagesFor(Settings.StackSettings s) =>
+        s.BackupRepository is null ? Packages : [.. Packages, "restic"];
+
     /// <summary>Seconds apt waits for the dpkg lock (unattended-upgrades holds it on a fresh cloud VM).</summary>
     public const int AptLockSeconds = 600;
 }

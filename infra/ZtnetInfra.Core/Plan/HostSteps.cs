@@ -13,14 +13,15 @@ public static class HostSteps
         return f.Make("host-os", "Check the OS (Debian/Ubuntu, amd64/arm64, systemd, cgroup v2)", StepAccount.Root, s);
     }
 
-    internal static RemoteStep HostPackages(StepFactory f)
+    internal static RemoteStep HostPackages(StepFactory f, StackSettings st)
     {
-        var s = new Script($"install {string.Join(' ', HostRequirements.Packages)} when missing, only when the podman this host would get is {HostRequirements.MinimumPodman} or newer", "host-packages.create.sh")
-            .Array("packages", HostRequirements.Packages)
+        var packages = HostRequirements.PackagesFor(st);
+        var s = new Script($"install {string.Join(' ', packages)} when missing, only when the podman this host would get is {HostRequirements.MinimumPodman} or newer", "host-packages.create.sh")
+            .Array("packages", packages)
             .Var("minimum_podman", HostRequirements.MinimumPodman)
             .Var("apt_lock_seconds", HostRequirements.AptLockSeconds);
         // No Delete: podman and friends may serve other things on this host.
-        return f.Make("host-packages", $"Install {string.Join(", ", HostRequirements.Packages)} (only when missing)", StepAccount.Root, s, dependsOn: ["host-os"]);
+        return f.Make("host-packages", $"Install {string.Join(", ", packages)} (only when missing)", StepAccount.Root, s, dependsOn: ["host-os"]);
     }
 
     public const string SysctlFile = "/etc/sysctl.d/60-ztnet-unprivileged-ports.conf";

@@ -12,7 +12,7 @@ public static class Planner
         var steps = new List<RemoteStep>
         {
             HostSteps.OsCheck(f),
-            HostSteps.HostPackages(f),
+            HostSteps.HostPackages(f, s),
             AccountSteps.ServiceAccount(f, s),
             AccountSteps.Linger(f, s),
         };
@@ -22,6 +22,8 @@ public static class Planner
         steps.Add(PodSteps.Secrets(f));
         steps.Add(PodSteps.PodmanSocket(f));
         steps.Add(PodSteps.Images(f, s));
+        steps.Add(BackupSteps.Backups(f, s));
+        steps.Add(BackupSteps.ImageBackup(f, s));
 
         // The engine runs every step it can at once. Steps that reload or restart units of the one
         // user manager (daemon-reload, enable --now, try-restart) are kept one after the other: the
@@ -36,6 +38,7 @@ public static class Planner
         {
             var deps = new List<string> { podStep.Name, "data-dirs", "images" };
             if (UsesSecrets(unit)) deps.Add("podman-secrets");
+            if (BackupSteps.GuardedContainers.Contains(c)) deps.Add(BackupSteps.ImageBackupStep);
             if (unitSteps.Count > 1) deps.Add(unitSteps[^1]);
             var step = PodSteps.Unit(f, unit, $"unit-{c.Name}", deps, c.Name,
                 c == ServiceCatalogue.Postgres ? s : null,
@@ -48,7 +51,7 @@ public static class Planner
         var autoUpdate = PodSteps.AutoUpdate(f, s);
         if (autoUpdate is not null) steps.Add(autoUpdate);
 
-        var gateDeps = new List<string> { "enable-units", "database-password", "podman-socket" };
+        var gateDeps = new List<string> { "enable-units", "database-password", "podman-socket", BackupSteps.BackupsStep };
         if (autoUpdate is not null) gateDeps.Add(autoUpdate.Name);
         steps.Add(HealthGate.Make(f, s, steps, gateDeps));
         return new DeploymentPlan(s, [.. steps], [.. units]);

@@ -17,6 +17,12 @@ public enum PlanSecret
 {
     PostgresPassword,
     AuthSecret,
+
+    /// <summary>ztnet:backupRepositoryPassword: one line.</summary>
+    ResticPassword,
+
+    /// <summary>ztnet:backupRepositoryEnvironment: NAME=value lines; always the last on stdin (it may span lines).</summary>
+    ResticEnvironment,
 }
 
 /// <summary>What a script is for; the launcher behaves a little differently for Delete.</summary>

@@ -22,6 +22,8 @@ public sealed record StepInputs(
     {
         PlanSecret.PostgresPassword => SettingKeys.PostgresPassword,
         PlanSecret.AuthSecret => SettingKeys.AuthSecret,
+        PlanSecret.ResticPassword => SettingKeys.BackupRepositoryPassword,
+        PlanSecret.ResticEnvironment => SettingKeys.BackupRepositoryEnvironment,
         _ => throw new ArgumentOutOfRangeException(nameof(secret)),
     };
 
@@ -31,6 +33,8 @@ public sealed record StepInputs(
         [SettingKeys.PostgresPassword] = s.PostgresPasswordSet ? "set" : "generated",
         [SettingKeys.AuthSecret] = s.AuthSecretSet ? "set" : "generated",
         [SettingKeys.SshPrivateKey] = s.SshPrivateKeySet ? "set" : null,
+        [SettingKeys.BackupRepositoryPassword] = s.BackupRepositoryPasswordSet ? "set" : null,
+        [SettingKeys.BackupRepositoryEnvironment] = s.BackupRepositoryEnvironmentSet ? "set" : null,
     };
 
     public static IReadOnlyDictionary<string, StepInputs> Of(DeploymentPlan plan, IReadOnlyDictionary<SettingKey, string?> secrets)
@@ -60,6 +64,17 @@ public static class SettingRadius
     /// <summary>Null when no other valid value of <paramref name="key"/> could be found to compare with.</summary>
     public static IReadOnlyList<string>? Of(IReadOnlyDictionary<string, ConfigValue> config, SettingKey key)
     {
+        // The repository's password, environment and check schedule mean something only with a
+        // repository: on a stack without one they are compared on that stack with one.
+        if ((key == SettingKeys.BackupRepositoryPassword || key == SettingKeys.BackupRepositoryEnvironment || key == SettingKeys.BackupCheckSchedule)
+            && !config.ContainsKey(SettingKeys.BackupRepository.FullKey))
+        {
+            config = new Dictionary<string, ConfigValue>(config)
+            {
+                [SettingKeys.BackupRepository.FullKey] = ConfigValue.Plain(SettingKeys.BackupRepository.Example),
+                [SettingKeys.BackupRepositoryPassword.FullKey] = ConfigValue.Secure(),
+            };
+        }
         var settings = SettingsReader.Read(config);
         var tokens = StepInputs.SecretTokens(settings);
         var before = StepInputs.Of(Planner.Build(settings), tokens);
@@ -77,6 +92,8 @@ public static class SettingRadius
         {
             if (current?.Text == candidate) continue;
             var changed = new Dictionary<string, ConfigValue>(config) { [key.FullKey] = ConfigValue.Plain(candidate) };
+            // A repository comes with its password (required with it).
+            if (key == SettingKeys.BackupRepository) changed.TryAdd(SettingKeys.BackupRepositoryPassword.FullKey, ConfigValue.Secure());
             var (changedSettings, errors) = SettingsReader.TryRead(changed);
             if (changedSettings is null || errors.Count > 0 || changedSettings == settings) continue;
             return StepInputs.Changed(before, StepInputs.Of(Planner.Build(changedSettings), StepInputs.SecretTokens(changedSettings)));

@@ -20,7 +20,7 @@ if [ -n "$have" ] && ! [[ $have =~ ^[0-9]{1,4}$ ]]; then
   exit 1
 fi
 if [ -n "$have" ] && [ -n "$want" ] && [ "${want%%.*}" != "$have" ]; then
-  echo "ztnet-infra: $pgdata holds a PostgreSQL $have database but ztnet:postgresImage is PostgreSQL $want: nothing was changed. Set ztnet:postgresImage back to a $have image; to upgrade, restore a dump into a new data directory (see README, 'Backups and PostgreSQL upgrades')." >&2
+  echo "ztnet-infra: $pgdata holds a PostgreSQL $have database but ztnet:postgresImage is PostgreSQL $want: nothing was changed. Set ztnet:postgresImage back to a $have image; to upgrade, restore a dump into a new data directory (see README, 'PostgreSQL upgrades and dumps')." >&2
   exit 1
 fi
 if podman container exists "$pg_container" && [ "$(podman inspect --format '{{.ImageName}}' "$pg_container")" != "$image" ]; then

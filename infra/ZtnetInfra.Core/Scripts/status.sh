@@ -10,15 +10,18 @@
 # root-file PATH DIGEST|missing|link|not-a-file OWNER_UID MODE KEYS (KEYS: the record's key=value
 # names and values the report needs, ";"-separated); user-file PATH DIGEST|... OWNER_UID MODE;
 # unit NAME LOAD ACTIVE SUB FILE_STATE RESTARTS; pod STATE; container NAME STATE HEALTH RESTARTS
-# IMAGE_NAME IMAGE_ID; image REF ID|missing; backup EPOCH|none NAME; cert EXPIRY_EPOCH|unknown
+# IMAGE_NAME IMAGE_ID; image REF ID|missing; backup EPOCH|none NAME; backup-run RESULT ACTIVE;
+# archive NAME (the newest the backup program recorded); cert EXPIRY_EPOCH|unknown
 # ISSUER|REASON.
 # Inputs: service_user, data_dir, root_files (array: root-owned files the stack writes), units
 # (array: the user units to report), unit_files (array: those of them the stack writes into
 # ~/.config/systemd/user), user_files (array: other files the stack writes as the service user:
 # the Caddy configuration), containers, images (arrays, the same order), pod_name, backups (the backups
-# directory), dump_list (its list of dumps), https_port, domain (empty for an IP address).
+# directory), dump_list (its list of dumps), https_port, domain (empty for an IP address),
+# backup_service (the backup's system unit), archive_record (root's list of the archives it made).
 : "${service_user:?}" "${data_dir:?}" "${root_files[0]:?}" "${units[0]:?}" "${unit_files[0]:?}" "${user_files[0]:?}"
 : "${containers[0]:?}" "${images[0]:?}" "${pod_name:?}" "${backups:?}" "${dump_list:?}" "${https_port:?}" "${domain?}"
+: "${backup_service:?}" "${archive_record:?}"
 
 field() { local v=${1//$'\t'/ }; printf '%s' "${v//$'\n'/ }"; }
 record() {
@@ -66,6 +69,16 @@ elif [ -e "$data_dir" ]; then
 else record data - - - missing
 fi
 for f in "${root_files[@]}"; do root_file "$f"; done
+# The backup program's last run (root's system unit) and the newest archive its record lists
+# (a root-owned file in root's state directory; never followed).
+result=- active=-
+while IFS='=' read -r key value; do
+  case $key in Result) result=${value:--} ;; ActiveState) active=${value:--} ;; esac
+done < <(systemctl show -p Result -p ActiveState -p LoadState -- "$backup_service" 2>/dev/null || true)
+record backup-run "$result" "$active"
+if [ -f "$archive_record" ] && [ ! -L "$archive_record" ] && [ "$(stat -c %u -- "$archive_record")" = 0 ]; then
+  record archive "$(grep -xE 'ztnet-backup-[0-9]{8}T[0-9]{6}Z[.]tar' "$archive_record" | LC_ALL=C sort | tail -n 1 || true)"
+fi
 
 # The service user's side, in its own manager: the same environment as the service-user steps.
 user_probe() {

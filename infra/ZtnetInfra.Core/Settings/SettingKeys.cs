@@ -51,7 +51,12 @@ public static class SettingKeys
     public static readonly SettingKey RetainDataOnDestroy = new("retainDataOnDestroy", "true", "Keep the data directory and the service user on destroy; false purges both.", "false");
     public static readonly SettingKey AllowPortsBelow80 = new("allowPortsBelow80", "false", "Accept a published port (httpPort, httpsPort, zerotierPort) below 80. Publishing one lowers net.ipv4.ip_unprivileged_port_start host-wide to it, so every local user may bind the ports from there up, sshd's 22 among them when sshd is down; refused unless this is true.", "true");
     public static readonly SettingKey HealthTimeoutSeconds = new("healthTimeoutSeconds", "300", "How long the final health gate waits for ZTNet through Caddy.", "600");
-    public static readonly SettingKey BackupsToKeep = new("backupsToKeep", "5", "How many database dumps (taken in DATA/backups before each PostgreSQL image change) are kept: 1 to 100.", "10");
+    public static readonly SettingKey BackupSchedule = new("backupSchedule", "daily", "When ztnet-backup.timer takes a backup (the database and the ZeroTier controller, into DATA/backups): a systemd OnCalendar= expression, or off for no timer (the backups before an image change and the take-one-now command still work).", "*-*-* 03:30:00", Alternate: "hourly");
+    public static readonly SettingKey BackupsToKeep = new("backupsToKeep", "5", "How many backups of each kind DATA/backups keeps (the backup archives; the dumps before a PostgreSQL image change): 1 to 100. Only what the stack recorded making is ever removed; a restic repository keeps every snapshot.", "10");
+    public static readonly SettingKey BackupRepository = new("backupRepository", "(none: backups stay on the host)", "A restic repository each backup is copied to (sftp:, s3:, rest:, b2:, or an absolute path on another disk); needs backupRepositoryPassword.", "sftp:backup@backup.example.org:/srv/restic/ztnet", Alternate: "/mnt/offsite/restic-ztnet");
+    public static readonly SettingKey BackupCheckSchedule = new("backupCheckSchedule", "weekly", "When `restic check` verifies the repository (only with backupRepository): an OnCalendar= expression, or off.", "Sun *-*-* 04:00:00", Alternate: "monthly");
+    public static readonly SettingKey BackupRepositoryPassword = new("backupRepositoryPassword", "(required with backupRepository)", "The restic repository's password, set with --secret: one line. Keep a copy off the host: without it the repository cannot be read.", "pulumi config set --secret ztnet:backupRepositoryPassword \"$(openssl rand -base64 32)\"", Secret: true);
+    public static readonly SettingKey BackupRepositoryEnvironment = new("backupRepositoryEnvironment", "(none)", "The repository backend's credentials for restic, NAME=value lines (AWS_ACCESS_KEY_ID=..., B2_ACCOUNT_KEY=..., RESTIC_REST_PASSWORD=...), set with --secret.", "pulumi config set --secret ztnet:backupRepositoryEnvironment \"$(printf 'AWS_ACCESS_KEY_ID=%s\\nAWS_SECRET_ACCESS_KEY=%s' \"$ID\" \"$KEY\")\"", Secret: true);
     public static readonly SettingKey PostgresPassword = new("postgresPassword", "(generated)", "Database password, set with --secret: letters and digits only, at least 16.", "pulumi config set --secret ztnet:postgresPassword <letters-and-digits>", Secret: true);
     public static readonly SettingKey AuthSecret = new("authSecret", "(generated)", "ZTNet session secret (NEXTAUTH_SECRET), set with --secret: at least 32 characters, one line.", "pulumi config set --secret ztnet:authSecret \"$(openssl rand -base64 48)\"", Secret: true);
 
@@ -60,8 +65,9 @@ public static class SettingKeys
         Host, SshPort, SshUser, SshHostKey, SshPrivateKey, BastionHost, BastionPort, BastionUser, BastionHostKey,
         ServiceUser, DataDir, Domain, TlsMode, HttpPort, HttpsPort, ZerotierPort,
         PostgresImage, ZerotierImage, ZtnetImage, CaddyImage, ZtnetHealthPath,
-        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, AllowPortsBelow80, HealthTimeoutSeconds, BackupsToKeep,
-        PostgresPassword, AuthSecret,
+        AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, AllowPortsBelow80, HealthTimeoutSeconds,
+        BackupSchedule, BackupsToKeep, BackupRepository, BackupCheckSchedule,
+        PostgresPassword, AuthSecret, BackupRepositoryPassword, BackupRepositoryEnvironment,
     ];
 
     public static SettingKey? Find(string fullKey) => All.FirstOrDefault(k => k.FullKey == fullKey);

@@ -57,6 +57,11 @@ public static class SettingsReader
         var allowLowPorts = r.Bool(SettingKeys.AllowPortsBelow80);
         var healthTimeout = r.Int(SettingKeys.HealthTimeoutSeconds, 30, 3600);
         var backupsToKeep = r.Int(SettingKeys.BackupsToKeep, 1, 100);
+        var backupSchedule = r.Text(SettingKeys.BackupSchedule, Validate.Schedule);
+        var backupCheckSchedule = r.Text(SettingKeys.BackupCheckSchedule, Validate.Schedule);
+        var backupRepository = r.Text(SettingKeys.BackupRepository, Validate.ResticRepository);
+        var resticPasswordSet = r.SecretSet(SettingKeys.BackupRepositoryPassword);
+        var resticEnvironmentSet = r.SecretSet(SettingKeys.BackupRepositoryEnvironment);
         var pgPasswordSet = r.SecretSet(SettingKeys.PostgresPassword);
         var authSecretSet = r.SecretSet(SettingKeys.AuthSecret);
         var sshKeySet = r.SecretSet(SettingKeys.SshPrivateKey);
@@ -121,6 +126,22 @@ public static class SettingsReader
                 errors.Add(new SettingError(SettingKeys.BastionPort.FullKey, "is set but ztnet:bastionHost is not", "set ztnet:bastionHost too, or remove ztnet:bastionPort"));
         }
 
+        // Backups copied off the host: the repository and its password go together, and a local
+        // repository inside the data directory would be lost with it.
+        if (backupRepository is not null && !resticPasswordSet && !config.ContainsKey(SettingKeys.BackupRepositoryPassword.FullKey))
+            errors.Add(new SettingError(SettingKeys.BackupRepositoryPassword.FullKey, "is required with ztnet:backupRepository (restic encrypts the repository with it; keep a copy off the host)", SettingKeys.BackupRepositoryPassword.Example));
+        if (!config.ContainsKey(SettingKeys.BackupRepository.FullKey))
+        {
+            foreach (var k in new[] { SettingKeys.BackupRepositoryPassword, SettingKeys.BackupRepositoryEnvironment, SettingKeys.BackupCheckSchedule })
+            {
+                if (config.ContainsKey(k.FullKey))
+                    errors.Add(new SettingError(k.FullKey, "is set but ztnet:backupRepository is not", $"set ztnet:backupRepository too, or remove {k.FullKey}"));
+            }
+        }
+        if (backupRepository is not null && Effective(config, SettingKeys.DataDir, dataDir, "/opt/ztnet-data") is { } data
+            && Validate.LocalRepositoryPath(backupRepository) is { } local && (local == data || local.StartsWith(data + "/", StringComparison.Ordinal)))
+            errors.Add(new SettingError(SettingKeys.BackupRepository.FullKey, $"is inside ztnet:dataDir ({data}): a copy on the same disk is lost with it; name a repository on another disk or host", SettingKeys.BackupRepository.Example));
+
         if (errors.Count > 0) return (null, errors);
 
         var settings = new StackSettings
@@ -151,6 +172,11 @@ public static class SettingsReader
             AllowPortsBelow80 = allowLowPorts ?? false,
             HealthTimeoutSeconds = healthTimeout ?? 300,
             BackupsToKeep = backupsToKeep ?? 5,
+            BackupSchedule = (backupSchedule ?? "daily") == "off" ? null : backupSchedule ?? "daily",
+            BackupCheckSchedule = backupRepository is null || (backupCheckSchedule ?? "weekly") == "off" ? null : backupCheckSchedule ?? "weekly",
+            BackupRepository = backupRepository,
+            BackupRepositoryPasswordSet = resticPasswordSet,
+            BackupRepositoryEnvironmentSet = resticEnvironmentSet,
             PostgresPasswordSet = pgPasswordSet,
             AuthSecretSet = authSecretSet,
             SshPrivateKeySet = sshKeySet,

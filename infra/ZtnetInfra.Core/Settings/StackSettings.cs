@@ -32,6 +32,21 @@ public sealed record StackSettings
     public int HealthTimeoutSeconds { get; init; } = 300;
     public int BackupsToKeep { get; init; } = 5;
 
+    /// <summary>ztnet:backupSchedule: an OnCalendar= expression, or null for no timer ("off").</summary>
+    public string? BackupSchedule { get; init; } = "daily";
+
+    /// <summary>ztnet:backupRepository: the restic repository, or null (backups stay on the host).</summary>
+    public string? BackupRepository { get; init; }
+
+    /// <summary>ztnet:backupCheckSchedule: when `restic check` runs (with a repository), or null ("off").</summary>
+    public string? BackupCheckSchedule { get; init; } = "weekly";
+
+    /// <summary>True when the stack sets ztnet:backupRepositoryPassword (as a secret).</summary>
+    public bool BackupRepositoryPasswordSet { get; init; }
+
+    /// <summary>True when the stack sets ztnet:backupRepositoryEnvironment (as a secret).</summary>
+    public bool BackupRepositoryEnvironmentSet { get; init; }
+
     /// <summary>True when the stack sets ztnet:postgresPassword itself (as a secret); else one is generated.</summary>
     public bool PostgresPasswordSet { get; init; }
 

@@ -125,8 +125,59 @@ internal static partial class Validate
         var tag = name[(colon + 1)..];
         var major = new string(tag.TakeWhile(char.IsAsciiDigit).ToArray());
         if (major != PostgresMajor)
-            return $"must be PostgreSQL {PostgresMajor} (the tag says {(major.Length == 0 ? "no version" : major)}): a data directory cannot move to another major version in place; upgrade with a dump and restore (README, 'Backups and PostgreSQL upgrades')";
+            return $"must be PostgreSQL {PostgresMajor} (the tag says {(major.Length == 0 ? "no version" : major)}): a data directory cannot move to another major version in place; upgrade with a dump and restore (README, 'PostgreSQL upgrades and dumps')";
         return null;
+    }
+
+    /// <summary>
+    /// An OnCalendar= expression (systemd.time(7): daily, hourly, "Mon..Fri *-*-* 03:00:00",
+    /// "*:0/15", with an optional time zone) or "off". The characters are checked here; the
+    /// backups step has the host's `systemd-analyze calendar` parse it before anything is written.
+    /// </summary>
+    public static string? Schedule(string v)
+    {
+        const string problem = "must be off or a systemd OnCalendar= expression (daily, hourly, weekly, \"*-*-* 03:30:00\", \"Mon *-*-* 04:00:00\"; see man systemd.time)";
+        if (v == "off" || CalendarShorthands.Contains(v)) return null;
+        if (v.Length > 100 || !ScheduleRegex().IsMatch(v)) return problem;
+        // Tokens: weekdays, then date and/or time, then an optional time zone (systemd.time(7), "CALENDAR EVENTS").
+        var tokens = v.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var t = tokens[i];
+            var ok = WeekdaysRegex().IsMatch(t) || DateTimeRegex().IsMatch(t) || (i == tokens.Length - 1 && i > 0 && TimeZoneRegex().IsMatch(t));
+            if (!ok) return problem;
+        }
+        return null;
+    }
+
+    private static readonly HashSet<string> CalendarShorthands = ["minutely", "hourly", "daily", "weekly", "monthly", "yearly", "annually", "quarterly", "semiannually"];
+
+    /// <summary>
+    /// A restic repository as `restic -r` takes it (restic doc 030_preparing_a_new_repo: a local
+    /// path, or local:, sftp:, rest:, s3:, b2:, azure:, gs:, swift:, rclone:). One line, no option
+    /// (a leading '-'), and no password inside a URL: that would sit in the stack file in plain text
+    /// and on the host's command lines; restic reads RESTIC_REST_USERNAME/PASSWORD instead.
+    /// </summary>
+    public static string? ResticRepository(string v)
+    {
+        if (v.Length is 0 or > 500 || v.Any(char.IsControl) || v.Trim() != v)
+            return "must be one line of 1 to 500 characters without surrounding spaces";
+        if (v.StartsWith('-')) return "must not start with '-'";
+        if (CredentialInUrlRegex().IsMatch(v))
+            return "holds a user:password in its URL, which would be stored and shown in plain text; put RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD (or the backend's own variables) into ztnet:backupRepositoryEnvironment instead";
+        var scheme = RepositorySchemeRegex().Match(v);
+        if (scheme.Success)
+            return KnownRepositorySchemes.Contains(scheme.Groups[1].Value) ? null : $"names the backend {scheme.Groups[1].Value}:, which restic does not have (local, sftp, rest, s3, b2, azure, gs, swift, rclone)";
+        return v.StartsWith('/') ? null : "must be an absolute path or a restic backend URL such as sftp:user@host:/path, s3:https://host/bucket, rest:https://host/";
+    }
+
+    private static readonly HashSet<string> KnownRepositorySchemes = ["local", "sftp", "rest", "s3", "b2", "azure", "gs", "swift", "rclone"];
+
+    /// <summary>The directory of a repository on this host's own file system (a plain path or local:PATH), else null.</summary>
+    public static string? LocalRepositoryPath(string v)
+    {
+        var path = v.StartsWith("local:", StringComparison.Ordinal) ? v["local:".Length..] : v;
+        return path.StartsWith('/') ? path.TrimEnd('/') : null;
     }
 
     public static string? HttpPath(string v) =>
@@ -199,4 +250,22 @@ internal static partial class Validate
 
     [GeneratedRegex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com) [A-Za-z0-9+/]+={0,3}( [\\x21-\\x7e][\\x20-\\x7e]*)?\\z")]
     private static partial Regex HostKeyRegex();
+
+    [GeneratedRegex(@"^[A-Za-z0-9*:/.,~+_][A-Za-z0-9*:/.,~+_ -]*\z")]
+    private static partial Regex ScheduleRegex();
+
+    [GeneratedRegex(@"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*((\.\.|,)(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*)*\z")]
+    private static partial Regex WeekdaysRegex();
+
+    [GeneratedRegex(@"^[0-9*][0-9*:/.,~+-]*\z")]
+    private static partial Regex DateTimeRegex();
+
+    [GeneratedRegex(@"^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+)+)\z")]
+    private static partial Regex TimeZoneRegex();
+
+    [GeneratedRegex(@"://[^/@\s]*:[^/@\s]*@")]
+    private static partial Regex CredentialInUrlRegex();
+
+    [GeneratedRegex(@"^([a-z0-9]+):")]
+    private static partial Regex RepositorySchemeRegex();
 }

@@ -39,6 +39,10 @@ public sealed record HostAnswer
     public ImmutableDictionary<string, string> Images { get; init; } = ImmutableDictionary<string, string>.Empty;
     public long? BackupAt { get; init; }
     public string? BackupName { get; init; }
+
+    /// <summary>ztnet-backup.service's Result (success, exit-code, ...; "-" when it never ran or is not there) and ActiveState.</summary>
+    public string? BackupRunResult { get; init; }
+    public string? BackupRunState { get; init; }
     public long? CertExpiry { get; init; }
     public string CertIssuer { get; init; } = "";
 
@@ -77,6 +81,14 @@ public sealed record HostAnswer
                 case "image": images[F(1)] = F(2); break;
                 case "backup":
                     if (Long(F(1)) is { } at) a = a with { BackupAt = at, BackupName = F(2) };
+                    break;
+                case "backup-run": a = a with { BackupRunResult = F(1), BackupRunState = F(2) }; break;
+                case "archive":
+                    // ztnet-backup-YYYYMMDDTHHMMSSZ.tar: newer than the newest dump, it is the last backup.
+                    if (DateTime.TryParseExact(F(1), "'ztnet-backup-'yyyyMMdd'T'HHmmss'Z.tar'", System.Globalization.CultureInfo.InvariantCulture,
+                            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var made)
+                        && new DateTimeOffset(made, TimeSpan.Zero).ToUnixTimeSeconds() is var madeAt && (a.BackupAt is null || madeAt > a.BackupAt))
+                        a = a with { BackupAt = madeAt, BackupName = F(1) };
                     break;
                 case "cert": a = a with { CertExpiry = Long(F(1)), CertIssuer = F(2) }; break;
                 default: break; // a newer probe's record: ignored

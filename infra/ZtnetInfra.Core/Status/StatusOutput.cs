@@ -35,7 +35,7 @@ public static class StatusOutput
         }
         if (a.UserExists)
         {
-            sb.Append("backup: ").Append(a.BackupAt is { } at ? $"newest dump {a.BackupName}, {StatusReport.Age(a.Now - at)} old" : "none yet").Append('\n');
+            sb.Append("backup: ").Append(a.BackupAt is { } at ? $"newest {a.BackupName}, {StatusReport.Age(a.Now - at)} old" : "none yet").Append('\n');
             sb.Append("certificate: ").Append(a.CertExpiry is { } exp
                 ? $"{a.CertIssuer}, {(exp > a.Now ? "expires in " + StatusReport.Age(exp - a.Now) : "EXPIRED")}"
                 : "not read").Append('\n');

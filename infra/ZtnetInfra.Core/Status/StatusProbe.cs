@@ -27,6 +27,9 @@ public enum FileRole
 
     /// <summary>The value of the sysctl found before the stack: root-owned, has found=.</summary>
     SysctlRecord,
+
+    /// <summary>The backup program and its system units: root-owned, content compared.</summary>
+    Backup,
 }
 
 /// <summary>A file the stack writes on the host, what it should hold, and the step that writes it.</summary>
@@ -86,6 +89,10 @@ public sealed record StatusProbe
         files.Add(new ExpectedFile($"{s.DataDir}/{Ownership.MarkerName}", FileRole.Marker, null, DataDirSteps.StepName, true));
         files.Add(new ExpectedFile($"{Ownership.AccountRecords}/{s.ServiceUser}", FileRole.AccountRecord, null, AccountSteps.AccountStep, true));
         if (hasPorts) files.Add(new ExpectedFile(Ownership.SysctlRecord, FileRole.SysctlRecord, null, "unprivileged-ports", true));
+        files.Add(new ExpectedFile(BackupUnits.Program, FileRole.Backup, ExpectedFile.DigestOf(BackupSteps.ProgramText(s)), BackupSteps.BackupsStep, true));
+        files.Add(new ExpectedFile($"{BackupUnits.UnitDirectory}/{BackupUnits.Service}", FileRole.Backup, ExpectedFile.DigestOf(BackupUnits.BackupService(s).Render()), BackupSteps.BackupsStep, true));
+        if (s.BackupSchedule is { } schedule)
+            files.Add(new ExpectedFile($"{BackupUnits.UnitDirectory}/{BackupUnits.Timer}", FileRole.Backup, ExpectedFile.DigestOf(BackupUnits.BackupTimer(schedule).Render()), BackupSteps.BackupsStep, true));
 
         var units = new List<string>(ServiceCatalogue.UnitNames) { PodmanSocket };
         if (s.AutoUpdate) units.Add(AutoUpdateTimer);
@@ -104,7 +111,9 @@ public sealed record StatusProbe
             .Var("backups", ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory))
             .Var("dump_list", ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory) + "/" + DumpList)
             .Var("https_port", s.HttpsPort)
-            .Var("domain", s.DomainIsIpAddress ? "" : s.Domain);
+            .Var("domain", s.DomainIsIpAddress ? "" : s.Domain)
+            .Var("backup_service", BackupUnits.Service)
+            .Var("archive_record", BackupSteps.ArchiveRecord);
         return new StatusProbe
         {
             Plan = plan,

@@ -234,8 +234,11 @@ public sealed record StatusReport
         if (a.DiskAvailable is { } avail && a.DiskSize is { } size && size > 0 && (avail < MinimumFreeBytes || (double)avail / size < MinimumFreeShare))
             findings.Add(new Finding(FindingKind.Unhealthy, "disk", $"{Bytes(avail)} free of {Bytes(size)} on the file system of {s.DataDir}: PostgreSQL stops when it is full", "free space, or move ztnet:dataDir to a larger disk"));
 
+        if (a.BackupRunResult is { } result && result is not ("success" or "-" or ""))
+            findings.Add(new Finding(FindingKind.Unhealthy, BackupUnits.Service, $"the last backup failed ({result}): nothing newer than {a.BackupName ?? "(none)"} is on the host",
+                $"sudo systemctl start {BackupUnits.Service} (once the cause is fixed)", $"sudo journalctl -u {BackupUnits.Service} -n 100 --no-pager"));
         if (a.BackupAt is null)
-            findings.Add(new Finding(FindingKind.Note, "backup", $"no backup on the host yet (the stack dumps the database into {ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory)} before each PostgreSQL image change)"));
+            findings.Add(new Finding(FindingKind.Note, "backup", $"no backup on the host yet ({(s.BackupSchedule is null ? "ztnet:backupSchedule is off" : $"the timer runs on {s.BackupSchedule}")}; take one now: sudo systemctl start {BackupUnits.Service})"));
 
         return Report(probe, id, a, findings);
     }
@@ -262,7 +265,7 @@ public sealed record StatusReport
         };
         return f.Role switch
         {
-            FileRole.Unit or FileRole.Config or FileRole.Sysctl => new Finding(FindingKind.Drift, f.Path, what, id.Replace(f.Step)),
+            FileRole.Unit or FileRole.Config or FileRole.Sysctl or FileRole.Backup => new Finding(FindingKind.Drift, f.Path, what, id.Replace(f.Step)),
             _ => new Finding(FindingKind.Drift, f.Path, what, ManualRecordFix(f, s, id)),
         };
     }

@@ -71,9 +71,24 @@ public sealed class HostSandbox : IDisposable
     }
 
     /// <summary>Runs bash as root inside the sandbox, with the stand-ins first on PATH.</summary>
-    public Tools.Result Bash(string script, string name = "sandbox", TimeSpan? timeout = null) =>
+    public Tools.Result Bash(string script, string name = "sandbox", TimeSpan? timeout = null, string? stdin = null) =>
         Tools.Run("nsenter", ["-t", _pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "-p", "--",
-            "env", "-i", $"PATH={Bin}:{Launcher.Path}", "HOME=/root", "LANG=C.UTF-8", "bash", "-c", script, name], timeout: timeout);
+            "env", "-i", $"PATH={Bin}:{Launcher.Path}", "HOME=/root", "LANG=C.UTF-8", "bash", "-c", script, name], stdin: stdin, timeout: timeout);
+
+    /// <summary>
+    /// Replaces a stand-in (or adds one) for this sandbox; it still logs its calls. The folder of
+    /// stand-ins is opened to every user, so a script run as the service user finds them on PATH.
+    /// </summary>
+    public void StandIn(string tool, string body)
+    {
+        var path = Path.Combine(Bin, tool);
+        File.WriteAllText(path, $"#!/bin/bash\nprintf '%s\\n' \"{tool} $*\" >> {ZtnetInfra.Core.Shell.Sh.Quote(CallLog)} 2>/dev/null || true\n{body}\nexit 0\n");
+        const UnixFileMode open = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        if (OperatingSystem.IsWindows()) return;
+        File.SetUnixFileMode(path, open);
+        File.SetUnixFileMode(Bin, open);
+        File.SetUnixFileMode(Area, open);
+    }
 
     /// <summary>Runs bash and fails the test unless it succeeds; returns its output.</summary>
     public string Ok(string script)

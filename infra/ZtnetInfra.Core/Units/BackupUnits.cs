@@ -1,0 +1,78 @@
+using ZtnetInfra.Core.Settings;
+
+namespace ZtnetInfra.Core.Units;
+
+/// <summary>
+/// The backup's system units (root's manager, /etc/systemd/system): the backup runs as root so
+/// that its record of what it made is root's and the repository's credentials stay out of the
+/// service user's reach (a compromised container or service user cannot read or delete the copies
+/// off the host); the work inside the service user's directories is done as that user.
+/// </summary>
+public static class BackupUnits
+{
+    /// <summary>Root-owned directory of the backup program (created by the backups step, recorded).</summary>
+    public const string ProgramDirectory = "/usr/local/lib/ztnet-infra";
+
+    public const string Program = ProgramDirectory + "/backup";
+
+    public const string Service = "ztnet-backup.service";
+    public const string Timer = "ztnet-backup.timer";
+    public const string CheckService = "ztnet-backup-check.service";
+    public const string CheckTimer = "ztnet-backup-check.timer";
+
+    public const string UnitDirectory = "/etc/systemd/system";
+
+    /// <summary>The program is a bash file read by bash (systemd needs no executable bit, and `systemd-analyze verify` finds /usr/bin/bash).</summary>
+    private const string Bash = "/usr/bin/bash";
+
+    /// <summary>How long one backup may take before systemd stops it (a oneshot has no start timeout by default).</summary>
+    public const int TimeoutSeconds = 3 * 3600;
+
+    public static UnitFile BackupService(StackSettings s)
+    {
+        var u = new UnitFile(Service);
+        u.Section("Unit")
+            .Add("Description", s.BackupRepository is null
+                ? "ZTNet backup: database and ZeroTier controller into DATA/backups"
+                : "ZTNet backup: database and ZeroTier controller into DATA/backups, then the restic repository")
+            .Add("Wants", "network-online.target")
+            .Add("After", "network-online.target");
+        u.Section("Service")
+            .Add("Type", "oneshot")
+            .AddExec("ExecStart", new ExecCommand("", Bash, Program, "run", "service"))
+            .Add("TimeoutStartSec", TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Add("Nice", "10")
+            .Add("IOSchedulingClass", "idle");
+        return u;
+    }
+
+    public static UnitFile BackupTimer(string schedule) => Timer_(Timer, "ZTNet backup schedule (ztnet:backupSchedule)", schedule);
+
+    public static UnitFile RepositoryCheckService()
+    {
+        var u = new UnitFile(CheckService);
+        u.Section("Unit")
+            .Add("Description", "ZTNet backup: restic check of the repository")
+            .Add("Wants", "network-online.target")
+            .Add("After", "network-online.target");
+        u.Section("Service")
+            .Add("Type", "oneshot")
+            .AddExec("ExecStart", new ExecCommand("", Bash, Program, "check"))
+            .Add("TimeoutStartSec", TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Add("Nice", "10")
+            .Add("IOSchedulingClass", "idle");
+        return u;
+    }
+
+    public static UnitFile RepositoryCheckTimer(string schedule) => Timer_(CheckTimer, "restic check schedule (ztnet:backupCheckSchedule)", schedule);
+
+    private static UnitFile Timer_(string name, string description, string schedule)
+    {
+        var u = new UnitFile(name);
+        u.Section("Unit").Add("Description", description);
+        // Persistent: a run missed while the host was off happens at the next boot.
+        u.Section("Timer").Add("OnCalendar", schedule).Add("Persistent", "true");
+        u.Section("Install").Add("WantedBy", "timers.target");
+        return u;
+    }
+}

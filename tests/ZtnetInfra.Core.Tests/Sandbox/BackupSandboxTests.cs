@@ -1,0 +1,239 @@
+using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Shell;
+using ZtnetInfra.Core.Units;
+
+namespace ZtnetInfra.Core.Tests.Sandbox;
+
+/// <summary>
+/// The backup program (Scripts/backup.sh, as the backups step installs it) run for real as root in
+/// the host sandbox: real runuser, tar, sha256sum and restic (a local repository), a stand-in
+/// podman for the two containers it reaches (see <see cref="Podman"/>). An archive holds the dump,
+/// the controller's identity and controller.d; retention removes only recorded archives; a failed
+/// dump or copy fails the run.
+/// </summary>
+[Trait("Category", "Sandbox")]
+public class BackupSandboxTests
+{
+    private const string Data = "/srv/ztnet-data";
+    private const string Repo = "/srv/offsite/restic";
+    private const string Node = "8056c2e21c";
+    private const string Network = Node + "000001";
+    private const string Password = "correct horse battery staple";
+
+    /// <summary>
+    /// podman as the backup uses it, run as the service user:
+    /// - `unshare CMD`: CMD in the user's namespace (here: no namespace; the files are the user's own).
+    /// - `exec [-i] postgres pg_dump ... --format=custom`: a custom-format archive starts with the
+    ///   magic "PGDMP" (postgres src/bin/pg_dump/pg_backup_archiver.c, WriteHead); fails as pg_dump
+    ///   does when the flag file fail-dump exists. With the flag change-once, the controller writes
+    ///   a member file while the dump runs (ZeroTierOne controller/FileDB.cpp saves a member on change).
+    /// - `exec -i postgres pg_restore --list`: succeeds only on such an archive on stdin.
+    /// - `container inspect --format {{.ImageName}}|{{.Image}}|{{.State.Running}} NAME`: from containers/NAME (two
+    ///   lines), exit 125 "no such container" otherwise (podman's exit code for its own errors).
+    /// </summary>
+    private static string Podman(string area) => $$$"""
+        area={{{Sh.Quote(area)}}}
+        case "$1" in
+          unshare) shift; exec "$@" ;;
+          exec)
+            shift; [ "$1" = -i ] && shift; shift
+            case "$1" in
+              pg_dump)
+                if [ -e "$area/fail-dump" ]; then echo 'pg_dump: error: connection to server on socket failed' >&2; exit 1; fi
+                if [ -e "$area/change-once" ]; then rm -f "$area/change-once"; printf '{"id":"changed"}' > {{{Data}}}/zerotier/controller.d/network/{{{Network}}}/member/1122334455.json; fi
+                printf 'PGDMP fake custom archive: %s\n' "$*"; exit 0 ;;
+              pg_restore) [ "$(head -c 5)" = PGDMP ]; exit $? ;;
+            esac
+            exit 127 ;;
+          container)
+            f="$area/containers/${!#}"
+            [ -f "$f" ] || { echo "Error: no such container ${!#}" >&2; exit 125; }
+            case "$4" in '{{.ImageName}}') sed -n 1p "$f" ;; '{{.Image}}') sed -n 2p "$f" ;; '{{.State.Running}}') echo true ;; esac
+            exit 0 ;;
+        esac
+        exit 125
+        """;
+
+    private static ZtnetInfra.Core.Settings.StackSettings Settings(params (string Key, string)[] extra) =>
+        ZtnetInfra.Core.Settings.SettingsReader.Read(extra.Any(e => e.Key == "backupRepository")
+            ? Stacks.Secret(Stacks.With([("dataDir", Data), .. extra]), "backupRepositoryPassword")
+            : Stacks.With([("dataDir", Data), .. extra]));
+
+    /// <summary>A host after a deploy: the service user, DATA with a controller (identity, a network, a member) and the program installed.</summary>
+    private static void Deployed(HostSandbox box, ZtnetInfra.Core.Settings.StackSettings s)
+    {
+        box.StandIn("podman", Podman(box.Area));
+        box.StandIn("runuser", "exec /usr/sbin/runuser \"$@\"");
+        box.Ok($$"""
+            useradd -m ztnet
+            install -d -m 0750 -o root -g ztnet {{Data}}
+            for d in postgres-data zerotier backups; do install -d -m 0700 -o ztnet -g ztnet {{Data}}/$d; done
+            cd {{Data}}/zerotier
+            runuser -u ztnet -- sh -c 'printf "{{Node}}:0:pub\n" > identity.public && printf "{{Node}}:0:pub:secret\n" > identity.secret && printf token > authtoken.secret
+              mkdir -p controller.d/network/{{Network}}/member && printf "{\"id\":\"{{Network}}\"}" > controller.d/network/{{Network}}.json
+              printf "{\"id\":\"1122334455\"}" > controller.d/network/{{Network}}/member/1122334455.json'
+            mkdir -p {{box.Area}}/containers && chmod 755 {{box.Area}}/containers
+            printf 'docker.io/library/postgres:15.19-alpine\nsha256:1111\n' > {{box.Area}}/containers/postgres
+            printf 'docker.io/sinamics/ztnet:0.8.2\nsha256:2222\n' > {{box.Area}}/containers/ztnet
+            chmod 644 {{box.Area}}/containers/*
+            install -d -m 0755 /srv/program
+            """);
+        File.WriteAllText(Path.Combine(box.Area, "program"), BackupSteps.ProgramText(s));
+        box.Ok($"install -m 0644 {Sh.Quote(Path.Combine(box.Area, "program"))} /srv/program/backup");
+    }
+
+    private static Tools.Result Backup(HostSandbox box) => box.Bash("bash /srv/program/backup run service", "backup", TimeSpan.FromMinutes(2));
+
+    [SandboxFact]
+    public void A_backup_holds_the_dump_and_the_controller_and_reaches_the_restic_repository() => HostSandbox.Use(box =>
+    {
+        var s = Settings(("backupRepository", Repo));
+        Deployed(box, s);
+        box.Ok($"install -d -m 0700 /etc/ztnet-infra && printf '%s\\n' {Sh.Quote(Password)} > /etc/ztnet-infra/restic-password && RESTIC_PASSWORD_FILE=/etc/ztnet-infra/restic-password restic --repo {Repo} init -q");
+
+        var r = Backup(box);
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        var name = box.Ok($"cat {BackupSteps.ArchiveRecord}").Trim();
+        Assert.Matches("^ztnet-backup-[0-9]{8}T[0-9]{6}Z[.]tar$", name);
+        Assert.Equal("root 644\n", box.Ok($"stat -c '%U %a' {BackupSteps.ArchiveRecord}"));
+        Assert.Equal("ztnet 600\n", box.Ok($"stat -c '%U %a' {Data}/backups/{name}"));
+        var listing = box.Ok($"cd /tmp && rm -rf x && mkdir x && cd x && tar -xf {Data}/backups/{name} && tar -tf zerotier.tar | sort && cat manifest.json && sha256sum database.dump zerotier.tar");
+        foreach (var f in new[] { "./identity.secret", "./identity.public", "./authtoken.secret", $"./controller.d/network/{Network}.json", $"./controller.d/network/{Network}/member/1122334455.json" })
+            Assert.Contains(f + "\n", listing);
+        Assert.Contains($"\"controller\": \"{Node}\"", listing);
+        Assert.Contains("\"image\": \"docker.io/sinamics/ztnet:0.8.2\", \"id\": \"sha256:2222\"", listing);
+        Assert.Contains("\"reason\": \"service\"", listing);
+        // The manifest's checksums are those of the files beside it.
+        foreach (var f in new[] { "database.dump", "zerotier.tar" })
+        {
+            var sum = System.Text.RegularExpressions.Regex.Match(listing, $"([0-9a-f]{{64}})  {f}").Groups[1].Value;
+            Assert.Contains($"\"path\": \"{f}\", \"sha256\": \"{sum}\"", listing);
+        }
+        // The repository holds the archive byte for byte.
+        var inRepo = box.Ok($"RESTIC_PASSWORD_FILE=/etc/ztnet-infra/restic-password restic --repo {Repo} --no-cache dump latest /{name} | sha256sum");
+        Assert.Equal(box.Ok($"sha256sum < {Data}/backups/{name}"), inRepo);
+        Assert.Contains("snapshot", box.Ok($"RESTIC_PASSWORD_FILE=/etc/ztnet-infra/restic-password restic --repo {Repo} --no-cache snapshots --tag ztnet-infra"));
+        Assert.Equal(0, box.Bash("bash /srv/program/backup check").ExitCode);
+    });
+
+    [SandboxFact]
+    public void Retention_removes_only_recorded_archives_and_never_a_foreign_file() => HostSandbox.Use(box =>
+    {
+        var s = Settings(("backupsToKeep", "2"));
+        Deployed(box, s);
+        // Three older archives the program made (recorded), one of the same pattern it did not make,
+        // a dump of postgres-guard, and a recorded name whose run failed (no file).
+        box.Ok($$"""
+            install -d -m 0755 /var/lib/ztnet-infra
+            for t in 20250101T000000Z 20250102T000000Z 20250103T000000Z; do
+              runuser -u ztnet -- sh -c "echo old > {{Data}}/backups/ztnet-backup-$t.tar"; echo "ztnet-backup-$t.tar" >> {{BackupSteps.ArchiveRecord}}
+            done
+            echo ztnet-backup-20250104T000000Z.tar >> {{BackupSteps.ArchiveRecord}}
+            runuser -u ztnet -- sh -c 'echo foreign > {{Data}}/backups/ztnet-backup-20240101T000000Z.tar; echo dump > {{Data}}/backups/ztnet-20240101T000000Z.dump'
+            """);
+
+        var r = Backup(box);
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        var left = box.Ok($"ls {Data}/backups").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var made = box.Ok($"grep -v ^ztnet-backup-2025 {BackupSteps.ArchiveRecord}").Trim();
+        Assert.Equal(new[] { "ztnet-20240101T000000Z.dump", "ztnet-backup-20240101T000000Z.tar", "ztnet-backup-20250103T000000Z.tar", made }.Order(StringComparer.Ordinal), left.Order(StringComparer.Ordinal));
+        Assert.Equal($"ztnet-backup-20250103T000000Z.tar\n{made}\n", box.Ok($"cat {BackupSteps.ArchiveRecord}"));
+        Assert.Contains("removed the old backup ztnet-backup-20250101T000000Z.tar", r.Output);
+    });
+
+    [SandboxFact]
+    public void A_failed_dump_fails_the_run_and_leaves_every_archive_as_it_was() => HostSandbox.Use(box =>
+    {
+        var s = Settings(("backupsToKeep", "1"));
+        Deployed(box, s);
+        box.Ok($"install -d -m 0755 /var/lib/ztnet-infra && runuser -u ztnet -- sh -c 'echo old > {Data}/backups/ztnet-backup-20250101T000000Z.tar' && echo ztnet-backup-20250101T000000Z.tar > {BackupSteps.ArchiveRecord} && touch {box.Area}/fail-dump");
+        var before = box.Snapshot($"{Data}/backups");
+
+        var r = Backup(box);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("pg_dump of the database ztnet in the container postgres failed: no backup was made", r.Output);
+        Assert.Equal(before, box.Snapshot($"{Data}/backups"));
+    });
+
+    [SandboxFact]
+    public void A_copy_the_repository_refuses_fails_the_run_and_keeps_the_archive_on_the_host() => HostSandbox.Use(box =>
+    {
+        var s = Settings(("backupRepository", Repo));
+        Deployed(box, s);
+        // The repository exists with another password than the one the host holds.
+        box.Ok($"install -d -m 0700 /etc/ztnet-infra && printf 'other password\\n' > /tmp/p && RESTIC_PASSWORD_FILE=/tmp/p restic --repo {Repo} init -q && printf '%s\\n' {Sh.Quote(Password)} > /etc/ztnet-infra/restic-password");
+
+        var r = Backup(box);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"the copy of ztnet-backup-", r.Output);
+        Assert.Contains($"to the restic repository {Repo} failed; the archive is on the host", r.Output);
+        Assert.Single(box.Ok($"ls {Data}/backups").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain(Password, r.Output);
+    });
+
+    [SandboxFact]
+    public void A_controller_that_writes_during_the_dump_is_copied_again_so_copy_and_dump_belong_together() => HostSandbox.Use(box =>
+    {
+        var s = Settings();
+        Deployed(box, s);
+        box.Ok($"touch {box.Area}/change-once");
+
+        var r = Backup(box);
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("the controller changed its files during the backup (attempt 1): taking it again", r.Output);
+        var name = box.Ok($"cat {BackupSteps.ArchiveRecord}").Trim();
+        Assert.Contains("{\"id\":\"changed\"}", box.Ok($"cd /tmp && rm -rf y && mkdir y && cd y && tar -xf {Data}/backups/{name} && tar -xOf zerotier.tar ./controller.d/network/{Network}/member/1122334455.json"));
+    });
+
+    [SandboxFact]
+    public void The_backups_step_installs_only_under_recorded_names_refuses_a_foreign_unit_and_its_delete_removes_exactly_those() => HostSandbox.Use(box =>
+    {
+        var s = Settings(("backupRepository", Repo), ("backupSchedule", "*-*-* 03:30:00"));
+        var plan = Planner.Build(s);
+        var step = plan.Step(BackupSteps.BackupsStep);
+        var stdin = DeploymentPlan.ComposeStdin(step, new Dictionary<PlanSecret, string> { [PlanSecret.ResticPassword] = Password });
+        Deployed(box, s);
+        // /usr/local is the real machine's: a tmpfs over it in the sandbox's mount namespace.
+        box.Ok($"mount -t tmpfs tmpfs /usr/local && install -d -m 0755 /srv/offsite && printf '# the admin own\\n' > {BackupUnits.UnitDirectory}/{BackupUnits.Service}");
+        var etc = box.Snapshot("/etc/systemd/system");
+
+        var refused = box.Bash(step.Create.Body, "backups", TimeSpan.FromMinutes(1), stdin);
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains($"{BackupUnits.UnitDirectory}/{BackupUnits.Service} exists and the stack did not make it", refused.Output);
+        Assert.Equal(etc, box.Snapshot("/etc/systemd/system"));
+        Assert.False(Directory.Exists(Repo));
+
+        box.Ok($"rm {BackupUnits.UnitDirectory}/{BackupUnits.Service}");
+        var r = box.Bash(step.Create.Body, "backups", TimeSpan.FromMinutes(1), stdin);
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains($"initialised the restic repository {Repo}", r.Output);
+        Assert.Equal("root 600\n", box.Ok($"stat -c '%U %a' {BackupSteps.SecretsDirectory}/restic-password"));
+        Assert.Equal("700\n", box.Ok($"stat -c '%a' {BackupSteps.SecretsDirectory}"));
+        Assert.Contains("OnCalendar=*-*-* 03:30:00", box.Ok($"cat {BackupUnits.UnitDirectory}/{BackupUnits.Timer}"));
+        Assert.Equal(BackupSteps.ProgramText(s), box.Ok($"cat {BackupUnits.Program}"));
+        Assert.Contains($"systemctl enable --now {BackupUnits.Timer}", box.Calls());
+        Assert.Contains($"systemctl enable --now {BackupUnits.CheckTimer}", box.Calls());
+        Assert.DoesNotContain(Password, r.Output);
+        // A second run with the same text: the repository opens, nothing else changes.
+        var again = box.Bash(step.Create.Body, "backups", TimeSpan.FromMinutes(1), stdin);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Contains("opens with ztnet:backupRepositoryPassword", again.Output);
+
+        box.Ok($"printf 'keep me\\n' > {BackupUnits.ProgramDirectory}/admin-note && runuser -u ztnet -- sh -c 'echo a > {Data}/backups/ztnet-backup-20250101T000000Z.tar'");
+        var d = box.Run(step.Delete!, "backups");
+
+        Assert.True(d.ExitCode == 0, d.Output);
+        Assert.Equal("admin-note\n", box.Ok($"ls {BackupUnits.ProgramDirectory}"));
+        Assert.Equal("", box.Ok($"ls {BackupUnits.UnitDirectory} | grep ztnet-backup || true"));
+        Assert.False(box.Bash($"test -e {BackupSteps.SecretsDirectory}").ExitCode == 0);
+        Assert.Contains("ztnet-backup-20250101T000000Z.tar", box.Ok($"ls {Data}/backups"));
+        Assert.True(box.Bash($"test -f {Repo}/config").ExitCode == 0, "the repository is never touched");
+    });
+}
