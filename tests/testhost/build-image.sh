@@ -7,7 +7,7 @@
 # Produces in $TESTHOST_OUT (see testhost-env.sh):
 #   base.raw            ext4 root file system of a Debian $TESTHOST_SUITE VM (read-only; each boot
 #                       writes to a throw-away overlay): systemd, OpenSSH (keys only), sudo,
-#                       polkitd, podman, passt, uidmap, dbus-user-session, curl, python3,
+#                       polkitd, podman, passt, uidmap, dbus-user-session, curl, python3, restic,
 #                       systemd-networkd with wait-online, and the registry fixture below
 #   vmlinuz, initrd.img for qemu -kernel/-initrd
 #   id_ed25519[.pub]    login key of $TESTHOST_USER (sudo NOPASSWD) and of root
@@ -143,20 +143,22 @@ base_image() {
   rm -rf "$ctx"
 }
 merge=()
+declare -A built=()
 : > "$WORK/images.list"
 for pair in $TESTHOST_IMAGES; do
   fixture=${pair%%=*} name=${pair#*=}
   case $fixture in
-    postgres2)
-      # The same image under a second tag, for a PostgreSQL image change (it shares every layer).
-      [ -n "${pg_name:-}" ] || die "the postgres2 fixture must come after postgres in TESTHOST_IMAGES"
-      "${PODMAN[@]}" tag "$pg_name" "$name"
-      log "container images: $name (postgres2: $pg_name under a second tag)"
+    postgres2|ztnet2)
+      # The same image under a second tag, for an image change of PostgreSQL or ZTNet (it shares every layer).
+      first=${built[${fixture%2}]:-}
+      [ -n "$first" ] || die "the $fixture fixture must come after ${fixture%2} in TESTHOST_IMAGES"
+      "${PODMAN[@]}" tag "$first" "$name"
+      log "container images: $name ($fixture: $first under a second tag)"
       "${PODMAN[@]}" save --quiet --format oci-dir -o "$WORK/oci/$fixture" "$name"
       merge+=("$name=$WORK/oci/$fixture")
       echo "$name" >> "$WORK/images.list"
       continue ;;
-    postgres) suite=$TESTHOST_PG_SUITE; pg_name=$name ;;
+    postgres) suite=$TESTHOST_PG_SUITE ;;
     caddy|caddy2|zerotier|ztnet) suite=$TESTHOST_SUITE ;;
     *) die "unknown image fixture '$fixture' in TESTHOST_IMAGES" ;;
   esac
@@ -166,6 +168,7 @@ for pair in $TESTHOST_IMAGES; do
   case $fixture in caddy|caddy2) ctx=caddy; args+=(--build-arg "CADDY_SUITE=$TESTHOST_CADDY_SUITE" --build-arg "MIRROR=$TESTHOST_MIRROR") ;; esac
   if [ "$fixture" = caddy2 ]; then args+=(--build-arg VARIANT=2); fi
   build "$name" "$WORK/ctx/$ctx" "${args[@]}"
+  built[$fixture]=$name
   log "container images: $name ($fixture, $suite): $("${PODMAN[@]}" image inspect --format '{{.Size}}' "$name" | numfmt --to=iec)"
   "${PODMAN[@]}" save --quiet --format oci-dir -o "$WORK/oci/$fixture" "$name"
   merge+=("$name=$WORK/oci/$fixture")
@@ -180,7 +183,7 @@ log "registry layout: $(du -sh "$WORK/registry" | cut -f1)"
 
 # ------------------------------------------------------------------ VM root file system
 log "VM: debootstrap $TESTHOST_SUITE"
-debootstrap_to "$TESTHOST_SUITE" "$ROOTFS" systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,openssh-server,sudo,iproute2,curl,ca-certificates,procps,kmod,uidmap,passt,netbase,python3-minimal,libpython3-stdlib
+debootstrap_to "$TESTHOST_SUITE" "$ROOTFS" systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,openssh-server,sudo,iproute2,curl,ca-certificates,procps,kmod,uidmap,passt,netbase,python3-minimal,libpython3-stdlib,restic
 mount -t proc proc "$ROOTFS/proc"
 mount -t sysfs sys "$ROOTFS/sys"
 mount --bind /dev "$ROOTFS/dev"

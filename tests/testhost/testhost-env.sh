@@ -33,4 +33,4 @@ TESTHOST_CPUS=${TESTHOST_CPUS:-2}
 # Images served inside the guest by its registry fixture, as fixture=name pairs. The names must
 # be the ones the stack settings give (the core's defaults), plus a second Caddy tag for the
 # single-setting change and a second PostgreSQL tag for the image change that takes a backup.
-TESTHOST_IMAGES=${TESTHOST_IMAGES:-postgres=docker.io/library/postgres:15.19-alpine zerotier=docker.io/zyclonite/zerotier:1.14.2 ztnet=docker.io/sinamics/ztnet:0.8.2 caddy=docker.io/library/caddy:2.11.4-alpine caddy2=docker.io/library/caddy:2.11.4-alpine-testhost2 postgres2=docker.io/library/postgres:15.19-alpine-testhost2}
+TESTHOST_IMAGES=${TESTHOST_IMAGES:-postgres=docker.io/library/postgres:15.19-alpine zerotier=docker.io/zyclonite/zerotier:1.14.2 ztnet=docker.io/sinamics/ztnet:0.8.2 caddy=docker.io/library/caddy:2.11.4-alpine caddy2=docker.io/library/caddy:2.11.4-alpine-testhost2 postgres2=docker.io/library/postgres:15.19-alpine-testhost2 ztnet2=docker.io/sinamics/ztnet:0.8.2-testhost2}

@@ -17,6 +17,9 @@ public sealed class TestHostFixture : IDisposable
     /// <summary>The PostgreSQL image under a second tag (tests/testhost/testhost-env.sh): an image change that takes a backup.</summary>
     public const string SecondPostgresImage = "docker.io/library/postgres:15.19-alpine-testhost2";
 
+    /// <summary>The ZTNet stand-in under a second tag (tests/testhost/build-image.sh, fixture ztnet2).</summary>
+    public const string SecondZtnetImage = "docker.io/sinamics/ztnet:0.8.2-testhost2";
+
     private readonly OpenSshRunner _guestSsh;
     private readonly List<TestStack> _stacks = [];
 
@@ -30,7 +33,7 @@ public sealed class TestHostFixture : IDisposable
         Guest = new Guest(_guestSsh, Stack.Settings.ServiceUser);
 
         var s = Stack.Settings;
-        var missing = new[] { s.PostgresImage, s.ZerotierImage, s.ZtnetImage, s.CaddyImage, SecondCaddyImage, SecondPostgresImage }
+        var missing = new[] { s.PostgresImage, s.ZerotierImage, s.ZtnetImage, s.CaddyImage, SecondCaddyImage, SecondPostgresImage, SecondZtnetImage }
             .Where(i => !Env.Images.Contains(i)).ToList();
         if (missing.Count > 0)
             throw new InvalidOperationException(

@@ -60,6 +60,21 @@ public sealed class TestStack : IDisposable
 
     public DeploymentPlan Plan => Planner.Build(Settings);
 
+    /// <summary>Sets a secret setting, as `pulumi config set --secret` does; the next apply deploys it.</summary>
+    public void SetSecret(SettingKey key, PlanSecret secret, string value)
+    {
+        _config[key.FullKey] = ConfigValue.Secure();
+        _secrets[secret] = value;
+        Settings = SettingsReader.Read(_config);
+    }
+
+    /// <summary>Removes a setting, as `pulumi config rm` does (its default applies again).</summary>
+    public void Remove(SettingKey key)
+    {
+        _config.Remove(key.FullKey);
+        Settings = SettingsReader.Read(_config);
+    }
+
     /// <summary>Changes one setting, as `pulumi config set` does; the next apply deploys it.</summary>
     public void Set(SettingKey key, string value)
     {

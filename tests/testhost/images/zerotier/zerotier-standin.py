@@ -22,7 +22,14 @@ What it keeps, and where each behaviour comes from:
 - authtoken.secret: read at start when it exists (trimmed), else 24 characters of [a-z0-9]
   written with mode 0600 (OneService.cpp run()); never re-read while running;
 - GET /status, /health, /controller, /controller/network answer with the fields ZTNet reads
-  (src/utils/ztApi.ts); POST /controller/network/<address>______ makes a network;
+  (src/utils/ztApi.ts); POST /controller/network/<address>______ makes a network whose ID is the
+  controller's 10-hex-digit address and 6 more (ZeroTierOne controller/EmbeddedNetworkController.cpp);
+  POST /controller/network/<nwid>/member/<member> adds or changes a member; GET lists them;
+- the controller's database as FileDB keeps it (ZeroTierOne controller/FileDB.cpp): a network in
+  controller.d/network/<nwid>.json, a member in controller.d/network/<nwid>/member/<member>.json,
+  written on every change and read back at start, so a restored directory serves its networks;
+- identity.secret and identity.public made once, read at start (node/Identity.cpp: "address:0:public"
+  and "address:0:public:private"): the address is the controller's;
 - UDP port held open like the real service; exits at once on SIGTERM/SIGINT (PID 1, no init).
 Not kept: no ZeroTier protocol, no networks joined, no metrics token, no planet.
 """
@@ -145,6 +152,13 @@ class Api(BaseHTTPRequestHandler):
         elif url.path.startswith("/controller/network/") and url.path.count("/") == 3:
             nwid = url.path.rsplit("/", 1)[1]
             self.reply(200, NETWORKS[nwid]) if nwid in NETWORKS else self.reply(404, {})
+        elif url.path.startswith("/controller/network/") and url.path.endswith("/member") and url.path.count("/") == 4:
+            nwid = url.path.split("/")[3]
+            self.reply(200, {m: 1 for m in MEMBERS.get(nwid, {})}) if nwid in NETWORKS else self.reply(404, {})
+        elif url.path.startswith("/controller/network/") and url.path.count("/") == 5 and url.path.split("/")[4] == "member":
+            _, _, _, nwid, _, mid = url.path.split("/")
+            member = MEMBERS.get(nwid, {}).get(mid)
+            self.reply(200, member) if member else self.reply(404, {})
         else:
             self.reply(404, {})
 
@@ -160,11 +174,42 @@ class Api(BaseHTTPRequestHandler):
             nwid = parts[3]
             if nwid.endswith("______"):
                 nwid = nwid[:10] + secrets.token_hex(3)
-            net = NETWORKS.setdefault(nwid, {"id": nwid, "nwid": nwid, "name": "", "private": True})
+            net = NETWORKS.setdefault(nwid, {"id": nwid, "nwid": nwid, "name": "", "private": True, "objtype": "network"})
             net.update({k: v for k, v in body.items() if k not in ("id", "nwid")})
+            save(os.path.join(NETWORK_DIR, nwid + ".json"), net)
             self.reply(200, net)
+        elif len(parts) == 6 and parts[1:3] == ["controller", "network"] and parts[4] == "member" and parts[3] in NETWORKS:
+            nwid, mid = parts[3], parts[5]
+            member = MEMBERS.setdefault(nwid, {}).setdefault(mid, {"id": mid, "address": mid, "nwid": nwid, "authorized": False, "objtype": "member"})
+            member.update({k: v for k, v in body.items() if k not in ("id", "address", "nwid")})
+            save(os.path.join(NETWORK_DIR, nwid, "member", mid + ".json"), member)
+            self.reply(200, member)
         else:
             self.reply(404, {})
+
+
+def save(path, obj):
+    """FileDB::save: the object's JSON, written on every change (a temp file renamed into place)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(obj, f)
+    os.replace(path + ".tmp", path)
+
+
+def load():
+    """FileDB's start: every network and member file under controller.d/network."""
+    if not os.path.isdir(NETWORK_DIR):
+        return
+    for entry in sorted(os.listdir(NETWORK_DIR)):
+        if entry.endswith(".json"):
+            with open(os.path.join(NETWORK_DIR, entry), encoding="utf-8") as f:
+                NETWORKS[entry[:-5]] = json.load(f)
+    for nwid in NETWORKS:
+        mdir = os.path.join(NETWORK_DIR, nwid, "member")
+        for entry in sorted(os.listdir(mdir)) if os.path.isdir(mdir) else []:
+            if entry.endswith(".json"):
+                with open(os.path.join(mdir, entry), encoding="utf-8") as f:
+                    MEMBERS.setdefault(nwid, {})[entry[:-5]] = json.load(f)
 
 
 class V6Server(ThreadingHTTPServer):
@@ -190,7 +235,10 @@ def main():
     ALLOW = [e for e in (parse_entry(str(x)) for x in (amf if isinstance(amf, list) else [])) if e]
     TOKEN = read_or_create(os.path.join(HOME, "authtoken.secret"),
                            lambda: "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(24)), 0o600)
-    ADDRESS = read_or_create(os.path.join(HOME, "identity.public"), lambda: secrets.token_hex(5), 0o644).split(":")[0]
+    public = read_or_create(os.path.join(HOME, "identity.public"), lambda: secrets.token_hex(5) + ":0:" + secrets.token_hex(32), 0o644)
+    read_or_create(os.path.join(HOME, "identity.secret"), lambda: public + ":" + secrets.token_hex(32), 0o600)
+    ADDRESS = public.split(":")[0]
+    load()
     # zerotier-cli finds the port in this file, as with the real service (OneService.cpp).
     with open(os.path.join(HOME, "zerotier-one.port"), "w", encoding="ascii") as f:
         f.write(str(port))
@@ -212,5 +260,7 @@ TOKEN = ""
 ADDRESS = ""
 ALLOW = []
 NETWORKS = {}
+MEMBERS = {}
+NETWORK_DIR = os.path.join(HOME, "controller.d", "network")
 if __name__ == "__main__":
     main()
