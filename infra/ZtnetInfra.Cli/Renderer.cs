@@ -14,6 +14,7 @@ public static class Renderer
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var unit in plan.Units) files[Path.Combine("units", unit.Name)] = unit.Render();
         files[Path.Combine("files", CaddyConfig.FileName)] = CaddyConfig.Json(plan.Settings);
+        foreach (var (name, text) in BackupFiles(plan.Settings)) files[Path.Combine("backup", name)] = text;
         for (var i = 0; i < plan.Steps.Length; i++)
         {
             var step = plan.Steps[i];
@@ -27,6 +28,16 @@ public static class Renderer
     }
 
     public static string StepFolder(int index, RemoteStep step) => $"{index + 1:00}-{step.Name}";
+
+    /// <summary>What the backups step writes as root: the program and the system units this stack has.</summary>
+    private static IEnumerable<(string Name, string Text)> BackupFiles(StackSettings s)
+    {
+        yield return ("backup", BackupSteps.ProgramText(s));
+        yield return (BackupUnits.Service, BackupUnits.BackupService(s).Render());
+        if (s.BackupSchedule is { } schedule) yield return (BackupUnits.Timer, BackupUnits.BackupTimer(schedule).Render());
+        if (s.BackupRepository is not null) yield return (BackupUnits.CheckService, BackupUnits.RepositoryCheckService().Render());
+        if (s.BackupCheckSchedule is { } check) yield return (BackupUnits.CheckTimer, BackupUnits.RepositoryCheckTimer(check).Render());
+    }
 
     public static string PlanDocument(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config)
     {
@@ -66,6 +77,8 @@ public static class Renderer
         sb.Append("\n## Units\n\n");
         foreach (var u in plan.Units) sb.Append($"- `units/{u.Name}` in `~{s.ServiceUser}/.config/systemd/user/`\n");
         sb.Append($"- `files/{CaddyConfig.FileName}` at `{CaddyConfig.HostPath(s)}` (written by `unit-caddy`)\n");
+        foreach (var (name, _) in BackupFiles(s))
+            sb.Append($"- `backup/{name}` at `{(name == "backup" ? BackupUnits.Program : $"{BackupUnits.UnitDirectory}/{name}")}` (root's; written by `{BackupSteps.BackupsStep}`)\n");
 
         sb.Append($"\n## After the first `pulumi up`\n\nOpen {s.PublicUrl} and register at once: ZTNet makes the first account that signs up its administrator, ");
         sb.Append("and lets anyone sign up until registration is turned off in its admin settings.\n");

@@ -104,12 +104,12 @@ public sealed class ZtnetStack : ComponentResource
         // backups step (which reads them when the plan lists them) ever composes them.
         var resticPassword = args.BackupRepositoryPassword?.ToOutput() ?? Output.Create("");
         var resticEnvironment = args.BackupRepositoryEnvironment?.ToOutput() ?? Output.Create("");
-        var secrets = Output.Tuple(postgresPassword, authSecret, resticPassword, resticEnvironment).Apply(t => (IReadOnlyDictionary<PlanSecret, string>)new Dictionary<PlanSecret, string>
+        var secrets = Output.Tuple(Output.Tuple(postgresPassword, authSecret), Output.Tuple(resticPassword, resticEnvironment)).Apply(t => (IReadOnlyDictionary<PlanSecret, string>)new Dictionary<PlanSecret, string>
         {
-            [PlanSecret.PostgresPassword] = t.Item1,
-            [PlanSecret.AuthSecret] = t.Item2,
-            [PlanSecret.ResticPassword] = t.Item3,
-            [PlanSecret.ResticEnvironment] = t.Item4,
+            [PlanSecret.PostgresPassword] = t.Item1.Item1,
+            [PlanSecret.AuthSecret] = t.Item1.Item2,
+            [PlanSecret.ResticPassword] = t.Item2.Item1,
+            [PlanSecret.ResticEnvironment] = t.Item2.Item2,
         });
 
         var steps = new Dictionary<string, Remote.Command>(StringComparer.Ordinal);

@@ -89,9 +89,19 @@ public class PlanDocumentTests
     /// <summary>Independent of plan.md: change one setting, diff every step's full inputs. Null when the change is invalid here.</summary>
     private static List<string>? ExpectedRadius(Dictionary<string, ConfigValue> config, SettingKey key)
     {
+        // The repository's secrets and check schedule only count on a stack with a repository; a
+        // repository is set with its (required) password.
+        if ((key == SettingKeys.BackupRepositoryPassword || key == SettingKeys.BackupRepositoryEnvironment || key == SettingKeys.BackupCheckSchedule)
+            && !config.ContainsKey(SettingKeys.BackupRepository.FullKey))
+            config = new Dictionary<string, ConfigValue>(config)
+            {
+                [SettingKeys.BackupRepository.FullKey] = ConfigValue.Plain("/mnt/offsite/restic"),
+                [SettingKeys.BackupRepositoryPassword.FullKey] = ConfigValue.Secure(),
+            };
         var before = SettingsReader.Read(config);
         var tokensBefore = StepInputs.SecretTokens(before);
         var changed = new Dictionary<string, ConfigValue>(config);
+        if (key == SettingKeys.BackupRepository) changed[SettingKeys.BackupRepositoryPassword.FullKey] = ConfigValue.Secure();
         if (key.Secret) changed[key.FullKey] = ConfigValue.Secure();
         else
         {

@@ -27,6 +27,11 @@ public class ScriptCheckTests
             Check(failures, name + " command (sh)", Tools.Run("sh", ["-n", command]));
             Check(failures, name + " command (bash)", Tools.Run("bash", ["-n", command]));
         }
+        // The backup program the backups step installs on the host.
+        var program = Path.Combine(dir, "backup-program.sh");
+        File.WriteAllText(program, ZtnetInfra.Core.Plan.BackupSteps.ProgramText(plan.Settings));
+        Check(failures, "backup program", Tools.Run("shellcheck", ["--shell=bash", "--severity=style", program]));
+        Check(failures, "backup program", Tools.Run("bash", ["-n", program]));
         Directory.Delete(dir, recursive: true);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }

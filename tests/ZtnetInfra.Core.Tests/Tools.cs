@@ -40,14 +40,14 @@ public static class Tools
         return d;
     }
 
-    /// <summary>Runs `systemd-analyze --user verify` on unit files in a folder; returns its exit code and output.</summary>
-    public static Result VerifyUnits(string dir, IEnumerable<string> names)
+    /// <summary>Runs `systemd-analyze --user verify` (or, for root's units, `systemd-analyze verify`) on unit files in a folder.</summary>
+    public static Result VerifyUnits(string dir, IEnumerable<string> names, bool system = false)
     {
         var runtime = TempDir();
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(runtime, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
-            return Run("systemd-analyze", ["--user", "verify", .. names.Select(n => Path.Combine(dir, n))],
+            return Run("systemd-analyze", [.. system ? Array.Empty<string>() : ["--user"], "verify", .. names.Select(n => Path.Combine(dir, n))],
                 env: new Dictionary<string, string> { ["XDG_RUNTIME_DIR"] = runtime, ["SYSTEMD_LOG_LEVEL"] = "notice" }, workDir: dir);
         }
         finally

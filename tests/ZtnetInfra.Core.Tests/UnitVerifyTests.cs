@@ -19,6 +19,27 @@ public class UnitVerifyTests
         Directory.Delete(dir, recursive: true);
     }
 
+    [Theory]
+    [MemberData(nameof(Stacks.VariedNames), MemberType = typeof(Stacks))]
+    public void The_backup_units_pass_systemd_analyze_verify_as_system_units(string stack)
+    {
+        var s = ZtnetInfra.Core.Settings.SettingsReader.Read(Stacks.Varied[stack]);
+        var units = new List<UnitFile> { BackupUnits.BackupService(s), BackupUnits.RepositoryCheckService() };
+        // The stacks' schedules, and systemd's own shorthands and forms the README names.
+        foreach (var schedule in new[] { s.BackupSchedule, s.BackupCheckSchedule, "hourly", "*-*-* 03:30:00", "Mon..Fri *-*-* 02:00:00", "*:0/15" }.OfType<string>().Distinct())
+        {
+            var dir = Tools.TempDir();
+            foreach (var u in units.Append(BackupUnits.BackupTimer(schedule)).Append(BackupUnits.RepositoryCheckTimer(schedule)))
+                File.WriteAllText(Path.Combine(dir, u.Name), u.Render());
+
+            var result = Tools.VerifyUnits(dir, [BackupUnits.Service, BackupUnits.Timer, BackupUnits.CheckService, BackupUnits.CheckTimer], system: true);
+
+            Assert.True(result.ExitCode == 0 && result.Output.Trim().Length == 0, $"systemd-analyze verify of the backup units ({stack}, {schedule}):\n{result.Output}");
+            Assert.Equal(0, Tools.Run("systemd-analyze", ["calendar", schedule]).ExitCode);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void The_checker_rejects_the_guide_style_defects()
     {

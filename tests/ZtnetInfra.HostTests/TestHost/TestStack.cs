@@ -60,11 +60,18 @@ public sealed class TestStack : IDisposable
 
     public DeploymentPlan Plan => Planner.Build(Settings);
 
-    /// <summary>Sets a secret setting, as `pulumi config set --secret` does; the next apply deploys it.</summary>
-    public void SetSecret(SettingKey key, PlanSecret secret, string value)
+    /// <summary>
+    /// Several settings at once, as a few `pulumi config set` (`--secret` for the secrets) before one
+    /// `pulumi up`: some are valid only together (a repository and its password).
+    /// </summary>
+    public void Set(IEnumerable<(SettingKey Key, string Value)> values, IEnumerable<(SettingKey Key, PlanSecret Secret, string Value)> secrets)
     {
-        _config[key.FullKey] = ConfigValue.Secure();
-        _secrets[secret] = value;
+        foreach (var (key, value) in values) _config[key.FullKey] = ConfigValue.Plain(value);
+        foreach (var (key, secret, value) in secrets)
+        {
+            _config[key.FullKey] = ConfigValue.Secure();
+            _secrets[secret] = value;
+        }
         Settings = SettingsReader.Read(_config);
     }
 
