@@ -27,6 +27,26 @@ public class UnitContentTests
     }
 
     [Fact]
+    public void ZTNet_starts_only_once_ZeroTier_has_written_its_token_and_the_wait_really_waits()
+    {
+        var ztnet = Unit(ServiceCatalogue.Ztnet.Unit, ("dataDir", "/srv/ztnet"));
+        var pre = Assert.Single(ztnet.Values("Service", "ExecStartPre"));
+        Assert.Equal("/usr/bin/timeout 300 /bin/sh -c \"until [ -s \\\"$$0\\\" ]; do sleep 1; done\" /srv/ztnet/zerotier/authtoken.secret", pre);
+        var keys = ztnet.Sections.Single(x => x.Name == "Service").Entries.Select(e => e.Key).ToList();
+        Assert.True(keys.IndexOf("ExecStartPre") < keys.IndexOf("ExecStart"));
+        Assert.Empty(Unit(ServiceCatalogue.Zerotier.Unit).Values("Service", "ExecStartPre"));
+
+        // The same command as systemd runs it ($$ is a literal $): it returns once the token is there, not before.
+        var dir = Tools.TempDir();
+        var token = Path.Combine(dir, "authtoken.secret");
+        var run = Tools.Run("bash", ["-c", $"(sleep 2; printf tok > {token}) & start=$SECONDS; timeout 30 /bin/sh -c 'until [ -s \"$0\" ]; do sleep 1; done' {token}; echo $? $((SECONDS - start))"]);
+        var parts = run.Output.Trim().Split(' ');
+        Assert.Equal("0", parts[0]);
+        Assert.True(int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) >= 1, run.Output);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public void Containers_belong_to_the_pod_publish_nothing_and_restart_on_failure()
     {
         var plan = Stacks.Plan(Stacks.Minimal());

@@ -28,36 +28,27 @@ public static class BackupUnits
     /// <summary>How long one backup may take before systemd stops it (a oneshot has no start timeout by default).</summary>
     public const int TimeoutSeconds = 3 * 3600;
 
-    public static UnitFile BackupService(StackSettings s)
-    {
-        var u = new UnitFile(Service);
-        u.Section("Unit")
-            .Add("Description", s.BackupRepository is null
-                ? "ZTNet backup: database and ZeroTier controller into DATA/backups"
-                : "ZTNet backup: database and ZeroTier controller into DATA/backups, then the restic repository")
-            .Add("Wants", "network-online.target")
-            .Add("After", "network-online.target");
-        u.Section("Service")
-            .Add("Type", "oneshot")
-            .AddExec("ExecStart", new ExecCommand("", Bash, Program, "run", "service"))
-            .Add("TimeoutStartSec", TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Add("Nice", "10")
-            .Add("IOSchedulingClass", "idle");
-        return u;
-    }
+    public static UnitFile BackupService(StackSettings s) => OneShot(Service,
+        s.BackupRepository is null
+            ? "ZTNet backup: database and ZeroTier controller into DATA/backups"
+            : "ZTNet backup: database and ZeroTier controller into DATA/backups, then the restic repository",
+        "run", "service");
 
     public static UnitFile BackupTimer(string schedule) => Timer_(Timer, "ZTNet backup schedule (ztnet:backupSchedule)", schedule);
 
-    public static UnitFile RepositoryCheckService()
+    public static UnitFile RepositoryCheckService() => OneShot(CheckService, "ZTNet backup: restic check of the repository", "check");
+
+    /// <summary>A oneshot run of the program, after the network (a repository may be remote), gentle on the host's CPU and disk.</summary>
+    private static UnitFile OneShot(string name, string description, params string[] arguments)
     {
-        var u = new UnitFile(CheckService);
+        var u = new UnitFile(name);
         u.Section("Unit")
-            .Add("Description", "ZTNet backup: restic check of the repository")
+            .Add("Description", description)
             .Add("Wants", "network-online.target")
             .Add("After", "network-online.target");
         u.Section("Service")
             .Add("Type", "oneshot")
-            .AddExec("ExecStart", new ExecCommand("", Bash, Program, "check"))
+            .AddExec("ExecStart", new ExecCommand("", [Bash, Program, .. arguments.Select(a => (UnitValue)a)]))
             .Add("TimeoutStartSec", TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .Add("Nice", "10")
             .Add("IOSchedulingClass", "idle");

@@ -116,8 +116,17 @@ public static class UnitBuilder
             .Then("--secret", $"{ServiceCatalogue.AuthSecret},type=env,target=NEXTAUTH_SECRET")
             .Then("--health-cmd", $"curl -fsS -o /dev/null http://127.0.0.1:3000{s.ZtnetHealthPath}")
             .Then(HealthOptions(onFailure: "kill"));
-        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "zerotier")], after: [ServiceCatalogue.Postgres, ServiceCatalogue.Zerotier]);
+        // ZTNet reads ZeroTier's token once, at start (src/utils/ztApi.ts, module scope): it must
+        // not start before ZeroTier has written it on a first start (the unit order only says the
+        // ZeroTier container runs). Waited for, bounded; a start that times out fails and is retried
+        // (Restart=on-failure).
+        var token = $"{ServiceCatalogue.DataPath(s, "zerotier")}/authtoken.secret";
+        var waitForToken = new ExecCommand("", "/usr/bin/timeout", Seconds(TokenWaitSeconds), "/bin/sh", "-c", "until [ -s \"$0\" ]; do sleep 1; done", token);
+        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "zerotier")], after: [ServiceCatalogue.Postgres, ServiceCatalogue.Zerotier], startPre: waitForToken);
     }
+
+    /// <summary>How long ZTNet's start waits for ZeroTier's token on a first start (well inside TimeoutStartSec).</summary>
+    public const int TokenWaitSeconds = 300;
 
     public static UnitFile Caddy(StackSettings s)
     {
@@ -168,7 +177,7 @@ public static class UnitBuilder
     }
 
     private static UnitFile ContainerUnit(StackSettings s, ContainerService c, ExecCommand run, IReadOnlyList<string> mounts,
-        IReadOnlyList<ContainerService> after, bool imageAdded = false, int stopSeconds = StopSeconds)
+        IReadOnlyList<ContainerService> after, bool imageAdded = false, int stopSeconds = StopSeconds, ExecCommand? startPre = null)
     {
         if (!imageAdded) run.Then(Image(s, c));
         var u = new UnitFile(c.Unit);
@@ -189,7 +198,9 @@ public static class UnitBuilder
             .Add("RestartSec", "5")
             // The images step pulls before any unit starts, so this covers a start, not a pull.
             .Add("TimeoutStartSec", "600")
-            .Add("TimeoutStopSec", Seconds(stopSeconds + 30))
+            .Add("TimeoutStopSec", Seconds(stopSeconds + 30));
+        if (startPre is not null) u.Section("Service").AddExec("ExecStartPre", startPre);
+        u.Section("Service")
             .AddExec("ExecStart", run)
             .AddExec("ExecStop", new ExecCommand("", Podman, "stop", "--ignore", "--time", Seconds(stopSeconds), Concat(Literal("--cidfile="), CidFile)))
             .AddExec("ExecStopPost", new ExecCommand("", Podman, "rm", "--force", "--ignore", "--time", Seconds(stopSeconds), Concat(Literal("--cidfile="), CidFile)))
