@@ -21,6 +21,15 @@ done
 if [ -n "$repository" ] && ! command -v restic > /dev/null; then
   refuse "ztnet:backupRepository is set but restic is not installed (the host-packages step installs it): nothing was changed"
 fi
+# A repository on this host's own disks is written by root's restic: it must lie where only root
+# can change the way to it (no link on the way, no ancestor another user can write), or the
+# service user could steer root's writes elsewhere.
+case "$repository" in
+  /* | local:/*)
+    local_repo=${repository#local:}
+    if link=$(link_in_path "$local_repo"); then refuse "ztnet:backupRepository ($local_repo) goes through the symbolic link $link: nothing was changed. Name the real directory"; fi
+    if open=$(open_to_others "$local_repo/repository"); then refuse "ztnet:backupRepository ($local_repo) lies under $open, which another user can change: root's restic writes there. Use a directory whose every ancestor is root's and closed to others (sudo install -d -m 0700 $local_repo under /srv or /mnt): nothing was changed"; fi ;;
+esac
 if [ -L "$state" ] || [ -L "$files_record" ]; then refuse "$state or $files_record is a symbolic link: the stack keeps its records in a real root-owned directory; remove the link"; fi
 install -d -m 0755 -o root -g root "$state"
 touch "$files_record"

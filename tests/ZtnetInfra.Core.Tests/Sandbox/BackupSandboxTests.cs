@@ -191,6 +191,24 @@ public class BackupSandboxTests
     });
 
     [SandboxFact]
+    public void A_local_repository_where_the_service_user_can_change_the_way_is_refused_before_anything_is_written() => HostSandbox.Use(box =>
+    {
+        var s = Settings(("backupRepository", "/srv/shared/restic"));
+        var step = Planner.Build(s).Step(BackupSteps.BackupsStep);
+        var stdin = DeploymentPlan.ComposeStdin(step, new Dictionary<PlanSecret, string> { [PlanSecret.ResticPassword] = Password });
+        Deployed(box, s);
+        box.Ok("mount -t tmpfs tmpfs /usr/local && install -d -m 0775 -o root -g ztnet /srv/shared");
+        var before = box.Snapshot("/etc/systemd/system", "/srv/shared", "/var/lib/ztnet-infra");
+
+        var r = box.Bash(step.Create.Body, "backups", TimeSpan.FromMinutes(1), stdin);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("ztnet:backupRepository (/srv/shared/restic) lies under /srv/shared", r.Output);
+        Assert.Equal(before, box.Snapshot("/etc/systemd/system", "/srv/shared", "/var/lib/ztnet-infra"));
+        Assert.Equal("", box.Ok("ls -A /usr/local"));
+    });
+
+    [SandboxFact]
     public void The_backups_step_installs_only_under_recorded_names_refuses_a_foreign_unit_and_its_delete_removes_exactly_those() => HostSandbox.Use(box =>
     {
         var s = Settings(("backupRepository", Repo), ("backupSchedule", "*-*-* 03:30:00"));
