@@ -98,7 +98,12 @@ else
   done
   if ours "$secrets_dir" && [ -d "$secrets_dir" ]; then rmdir -- "$secrets_dir" 2> /dev/null || true; fi
 fi
+# A changed schedule takes effect at once: a running timer is restarted (seen on the VM: after a
+# daemon-reload alone it showed no next trigger).
 for t in "$timer" "$check_timer"; do
-  if [ -e "$unit_dir/$t" ]; then systemctl enable --now "$t" > /dev/null 2>&1 || systemctl enable --now "$t"; fi
+  if [ -e "$unit_dir/$t" ]; then
+    systemctl enable --now "$t" > /dev/null 2>&1 || systemctl enable --now "$t"
+    if [ "$reload" = 1 ]; then systemctl restart "$t"; fi
+  fi
 done
 echo "ztnet-infra: backups ${schedule:+on $schedule }into the data directory's backups/${repository:+, copied to $repository}; take one now: sudo systemctl start $service"
