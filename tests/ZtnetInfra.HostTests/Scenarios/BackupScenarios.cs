@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using ZtnetInfra.Core.Plan;
 using ZtnetInfra.Core.Settings;
-using ZtnetInfra.Core.Shell;
 using ZtnetInfra.Core.Units;
 
 namespace ZtnetInfra.HostTests.Scenarios;
