@@ -28,7 +28,7 @@ public class ReadmeTests
         var ci = CiCommands(File.ReadAllText(Path.Combine(RenderCommandTests.RepoRoot(), ".ci", "run")));
 
         Assert.Equal(
-            ["apt-get update", "apt-get install -y shellcheck podman systemd postgresql-15 busybox", "dotnet test ZtnetInfra.sln", "dotnet test ZtnetInfra.Core.slnf"],
+            ["apt-get update", "apt-get install -y shellcheck podman systemd postgresql-15 busybox restic", "dotnet test ZtnetInfra.sln", "dotnet test ZtnetInfra.Core.slnf"],
             readme);
         Assert.Equal(readme, ci);
     }
