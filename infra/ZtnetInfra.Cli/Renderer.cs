@@ -33,10 +33,7 @@ public static class Renderer
     private static IEnumerable<(string Name, string Text)> BackupFiles(StackSettings s)
     {
         yield return ("backup", BackupSteps.ProgramText(s));
-        yield return (BackupUnits.Service, BackupUnits.BackupService(s).Render());
-        if (s.BackupSchedule is { } schedule) yield return (BackupUnits.Timer, BackupUnits.BackupTimer(schedule).Render());
-        if (s.BackupRepository is not null) yield return (BackupUnits.CheckService, BackupUnits.RepositoryCheckService().Render());
-        if (s.BackupCheckSchedule is { } check) yield return (BackupUnits.CheckTimer, BackupUnits.RepositoryCheckTimer(check).Render());
+        foreach (var unit in BackupUnits.UnitsFor(s)) yield return (unit.Name, unit.Render());
     }
 
     public static string PlanDocument(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config)

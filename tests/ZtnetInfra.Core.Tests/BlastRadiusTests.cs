@@ -13,7 +13,7 @@ public class BlastRadiusTests
 
     public static IEnumerable<object[]> Cases() => new (string Key, string Value, string[] Steps)[]
     {
-        ("serviceUser", "zt-service", ["auto-update", "data-dirs", "database-password", "enable-units", Gate, "images", "podman-secrets", "podman-socket",
+        ("serviceUser", "zt-service", ["data-dirs", "database-password", "enable-units", Gate, "images", "podman-secrets", "podman-socket",
             "service-account", "service-user", "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-ztnet-pod", "backups", "image-backup"]),
         ("dataDir", "/srv/ztnet", ["data-dirs", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "backups"]),
         ("domain", "ztnet2.example.org", [Gate, "unit-caddy", "unit-ztnet"]),
@@ -27,10 +27,12 @@ public class BlastRadiusTests
         ("ztnetImage", "docker.io/sinamics/ztnet:0.8.1", [Gate, "image-backup", "images", "unit-ztnet"]),
         ("caddyImage", "docker.io/library/caddy:2.10.2-alpine", [Gate, "images", "unit-caddy"]),
         ("ztnetHealthPath", "/api/auth/session", [Gate, "unit-ztnet"]),
-        ("autoUpdate", "false", ["auto-update", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
+        // The label on each container, and the backups step's ztnet-auto-update units.
+        ("autoUpdate", "false", ["backups", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet"]),
         ("zerotierJoinNetworks", "true", [Gate, "unit-zerotier"]),
         ("retainDataOnDestroy", "false", ["data-dirs", "service-account"]),
-        ("healthTimeoutSeconds", "600", [Gate]),
+        // The gate, and the auto-update's own wait for the pod to settle (the backup program).
+        ("healthTimeoutSeconds", "600", [Gate, "backups"]),
         // Validation only: it decides whether low ports are accepted, not what lands.
         ("allowPortsBelow80", "true", []),
         // Read by the backup program and by the PostgreSQL unit step's dump (the gate's digest covers both).

@@ -33,7 +33,7 @@ public class RenderCommandTests
         Assert.Contains(caddy.TrimEnd('\n'), File.ReadAllText(Path.Combine(Directory.GetDirectories(Path.Combine(outDir, "steps"), "*-unit-caddy").Single(), "create.sh")), StringComparison.Ordinal);
         var steps = Directory.GetDirectories(Path.Combine(outDir, "steps")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal("01-host-os", steps[0]);
-        Assert.Equal("20-health-gate", steps[^1]);
+        Assert.Equal("19-health-gate", steps[^1]);
         Assert.True(File.Exists(Path.Combine(outDir, "steps", "07-podman-secrets", "update.sh")));
         Assert.False(File.Exists(Path.Combine(outDir, "steps", "01-host-os", "delete.sh")));
         var plan = File.ReadAllText(Path.Combine(outDir, "plan.md"));

@@ -55,6 +55,8 @@ public class StatusTests
         }
         lines.Add($"backup\t{Now - 7200}\tztnet-20261203T090000Z-postgres-15.19.sql.gz");
         lines.Add("backup-run\tsuccess\tinactive");
+        if (s.AutoUpdate) lines.Add("auto-update-run\tsuccess\tinactive");
+        foreach (var t in p.SystemTimers) lines.Add($"system-timer\t{t}\tactive\tenabled");
         lines.Add($"cert\t{Now + 40 * 86400}\tCN=Pebble Intermediate CA");
         lines.Add("end");
         return lines;
@@ -107,6 +109,39 @@ public class StatusTests
         Assert.Contains("sudo systemctl start ztnet-backup.service", failed.Fix);
         Assert.Contains("journalctl -u ztnet-backup.service", failed.Look);
         Assert.Equal(Now - 3600, r.Answer!.BackupAt);
+    }
+
+    [Fact]
+    public void A_failed_or_rolled_back_auto_update_is_unhealthy_with_its_journal_and_says_the_old_images_run()
+    {
+        var p = Probe();
+        Assert.True(p.Plan.Settings.AutoUpdate);
+        var lines = Replace(Healthy(p), "auto-update-run\t", "auto-update-run\texit-code\tfailed");
+
+        var r = Report(p, lines);
+
+        Assert.Equal(StatusReport.Unhealthy, r.ExitCode);
+        var failed = Assert.Single(r.Findings);
+        Assert.Equal(BackupUnits.AutoUpdateService, failed.Subject);
+        Assert.Contains("failed or was rolled back (exit-code): the containers run the images they ran before it", failed.Message);
+        Assert.Contains("journalctl -u ztnet-auto-update.service", failed.Look);
+    }
+
+    [Fact]
+    public void A_stopped_system_timer_is_unhealthy_with_the_command_that_starts_it()
+    {
+        var p = Probe();
+        Assert.Contains(BackupUnits.AutoUpdateTimer, p.SystemTimers);
+        Assert.Contains(BackupUnits.Timer, p.SystemTimers);
+        var lines = Replace(Healthy(p), $"system-timer\t{BackupUnits.AutoUpdateTimer}\t", $"system-timer\t{BackupUnits.AutoUpdateTimer}\tinactive\tdisabled");
+
+        var r = Report(p, lines);
+
+        Assert.Equal(StatusReport.Unhealthy, r.ExitCode);
+        var stopped = Assert.Single(r.Findings);
+        Assert.Equal(BackupUnits.AutoUpdateTimer, stopped.Subject);
+        Assert.Contains("is inactive (disabled)", stopped.Message);
+        Assert.StartsWith("sudo systemctl enable --now ztnet-auto-update.timer", stopped.Fix);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public class UnitVerifyTests
     public void The_backup_units_pass_systemd_analyze_verify_as_system_units(string stack)
     {
         var s = ZtnetInfra.Core.Settings.SettingsReader.Read(Stacks.Varied[stack]);
-        var units = new List<UnitFile> { BackupUnits.BackupService(s), BackupUnits.RepositoryCheckService() };
+        var units = new List<UnitFile> { BackupUnits.BackupService(s), BackupUnits.RepositoryCheckService(), BackupUnits.AutoUpdateServiceUnit(), BackupUnits.AutoUpdateTimerUnit() };
         // The stacks' schedules, and systemd's own shorthands and forms the README names.
         foreach (var schedule in new[] { s.BackupSchedule, s.BackupCheckSchedule, "hourly", "*-*-* 03:30:00", "Mon..Fri *-*-* 02:00:00", "*:0/15" }.OfType<string>().Distinct())
         {
@@ -32,7 +32,7 @@ public class UnitVerifyTests
             foreach (var u in units.Append(BackupUnits.BackupTimer(schedule)).Append(BackupUnits.RepositoryCheckTimer(schedule)))
                 File.WriteAllText(Path.Combine(dir, u.Name), u.Render());
 
-            var result = Tools.VerifyUnits(dir, [BackupUnits.Service, BackupUnits.Timer, BackupUnits.CheckService, BackupUnits.CheckTimer], system: true);
+            var result = Tools.VerifyUnits(dir, [BackupUnits.Service, BackupUnits.Timer, BackupUnits.CheckService, BackupUnits.CheckTimer, BackupUnits.AutoUpdateService, BackupUnits.AutoUpdateTimer], system: true);
 
             Assert.True(result.ExitCode == 0 && result.Output.Trim().Length == 0, $"systemd-analyze verify of the backup units ({stack}, {schedule}):\n{result.Output}");
             Assert.Equal(0, Tools.Run("systemd-analyze", ["calendar", schedule]).ExitCode);

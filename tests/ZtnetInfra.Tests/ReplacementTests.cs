@@ -14,9 +14,9 @@ namespace ZtnetInfra.Tests;
 /// </summary>
 public class ReplacementTests
 {
-    /// <summary>What must be undone while the old user's manager still runs: its pod, units, secrets, socket, timer.</summary>
+    /// <summary>What must be undone while the old user's manager still runs: its pod, units, secrets, socket.</summary>
     private static readonly string[] UndoneInsideTheUserManager =
-        ["podman-secrets", "podman-socket", "images", "unit-ztnet-pod", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-caddy", "enable-units", "database-password", "auto-update"];
+        ["podman-secrets", "podman-socket", "images", "unit-ztnet-pod", "unit-postgres", "unit-zerotier", "unit-ztnet", "unit-caddy", "enable-units", "database-password"];
 
     [Fact]
     public async Task Every_step_undone_inside_the_user_manager_has_a_property_dependency_on_the_service_user_command()

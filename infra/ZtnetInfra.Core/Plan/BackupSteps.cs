@@ -5,8 +5,9 @@ using ZtnetInfra.Core.Units;
 namespace ZtnetInfra.Core.Plan;
 
 /// <summary>
-/// Backups (root): the program and system units that take them (<see cref="BackupUnits"/>), and a
-/// backup before a running PostgreSQL or ZTNet container moves to another image.
+/// Backups (root): the program and system units that take them (<see cref="BackupUnits"/>), a
+/// backup before a running PostgreSQL or ZTNet container moves to another image, and (ztnet:autoUpdate)
+/// the auto-update that takes a backup before podman updates anything.
 /// </summary>
 public static class BackupSteps
 {
@@ -33,7 +34,7 @@ public static class BackupSteps
     public static IReadOnlyList<string> ProgramFiles(StackSettings s) => Program(s).Files;
 
     private static Script Program(StackSettings s) =>
-        new Script("the ZTNet backup program: backup run service|image-change, backup check", "backup.sh")
+        new Script("the ZTNet backup program: backup run service|image-change, backup check, backup auto-update", "backup.sh")
             .Var("service_user", s.ServiceUser)
             .Var("backups", ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory))
             .Var("controller_dir", ServiceCatalogue.DataPath(s, "zerotier"))
@@ -41,6 +42,9 @@ public static class BackupSteps
             .Var("db_superuser", ServiceCatalogue.DatabaseSuperuser)
             .Var("db_name", ServiceCatalogue.DatabaseName)
             .Array("containers", ServiceCatalogue.Containers.Select(c => c.Name))
+            .Var("pod_unit", ServiceCatalogue.PodUnit)
+            .Array("container_units", ServiceCatalogue.Containers.Select(c => c.Unit))
+            .Var("health_timeout", s.HealthTimeoutSeconds)
             .Var("keep", s.BackupsToKeep)
             .Var("state", Ownership.StateDirectory)
             .Var("record", ArchiveRecord)
@@ -55,7 +59,7 @@ public static class BackupSteps
 
     internal static RemoteStep Backups(StepFactory f, StackSettings s)
     {
-        var create = new Script($"install the backup program and {BackupUnits.Service}; {(s.BackupSchedule is null ? "no timer (ztnet:backupSchedule off)" : $"{BackupUnits.Timer} on {s.BackupSchedule}")}{(s.BackupRepository is null ? "" : $"; copies to the restic repository {s.BackupRepository}")}", "backups.create.sh")
+        var create = new Script($"install the backup program and {BackupUnits.Service}; {(s.BackupSchedule is null ? "no timer (ztnet:backupSchedule off)" : $"{BackupUnits.Timer} on {s.BackupSchedule}")}{(s.BackupRepository is null ? "" : $"; copies to the restic repository {s.BackupRepository}")}{(s.AutoUpdate ? $"; {BackupUnits.AutoUpdateTimer}: daily podman auto-update after a backup" : "")}", "backups.create.sh")
             .Var("state", Ownership.StateDirectory)
             .Var("files_record", FilesRecord)
             .Var("program_dir", BackupUnits.ProgramDirectory)
@@ -67,6 +71,8 @@ public static class BackupSteps
             .Var("timer", BackupUnits.Timer)
             .Var("check_service", BackupUnits.CheckService)
             .Var("check_timer", BackupUnits.CheckTimer)
+            .Var("auto_update_service", BackupUnits.AutoUpdateService)
+            .Var("auto_update_timer", BackupUnits.AutoUpdateTimer)
             .Var("schedule", s.BackupSchedule ?? "")
             .Var("check_schedule", s.BackupCheckSchedule ?? "")
             .Var("repository", s.BackupRepository ?? "")
@@ -74,6 +80,8 @@ public static class BackupSteps
             .Var("environment_set", s.BackupRepository is not null && s.BackupRepositoryEnvironmentSet ? 1 : 0);
         OptionalText(create, "timer_text", s.BackupSchedule is { } sched ? BackupUnits.BackupTimer(sched).Render() : null);
         OptionalText(create, "check_service_text", s.BackupRepository is null ? null : BackupUnits.RepositoryCheckService().Render());
+        OptionalText(create, "auto_update_service_text", s.AutoUpdate ? BackupUnits.AutoUpdateServiceUnit().Render() : null);
+        OptionalText(create, "auto_update_timer_text", s.AutoUpdate ? BackupUnits.AutoUpdateTimerUnit().Render() : null);
         OptionalText(create, "check_timer_text", s.BackupCheckSchedule is { } check ? BackupUnits.RepositoryCheckTimer(check).Render() : null);
         var delete = new Script($"disable the backup timers; remove the files {FilesRecord} lists (the archives stay)", "backups.delete.sh")
             .Var("files_record", FilesRecord)

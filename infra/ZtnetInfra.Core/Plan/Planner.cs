@@ -48,11 +48,8 @@ public static class Planner
         }
         steps.Add(PodSteps.Enable(f, unitSteps));
         steps.Add(PodSteps.DatabasePassword(f));
-        var autoUpdate = PodSteps.AutoUpdate(f, s);
-        if (autoUpdate is not null) steps.Add(autoUpdate);
 
         var gateDeps = new List<string> { "enable-units", "database-password", "podman-socket", BackupSteps.BackupsStep };
-        if (autoUpdate is not null) gateDeps.Add(autoUpdate.Name);
         steps.Add(HealthGate.Make(f, s, steps, gateDeps));
         return new DeploymentPlan(s, [.. steps], [.. units]);
     }

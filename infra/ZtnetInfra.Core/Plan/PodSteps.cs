@@ -106,13 +106,4 @@ internal static class PodSteps
             .Array("images", images);
         return f.Make("images", "Pull the container images", StepAccount.ServiceUser, s, delete: delete, dependsOn: ["service-user"]);
     }
-
-    public static RemoteStep? AutoUpdate(StepFactory f, StackSettings st)
-    {
-        if (!st.AutoUpdate) return null;
-        var create = new Script("daily podman auto-update of the labelled containers", "auto-update.create.sh");
-        var delete = new Script("stop podman auto-update", "auto-update.delete.sh");
-        // After the password step, which may restart ZTNet: no two steps change the user manager at once.
-        return f.Make("auto-update", "podman-auto-update.timer", StepAccount.ServiceUser, create, delete: delete, dependsOn: ["enable-units", "database-password"]);
-    }
 }

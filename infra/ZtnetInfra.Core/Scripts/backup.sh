@@ -8,16 +8,28 @@
 #                       nothing else in DATA/backups is touched), then, with ztnet:backupRepository,
 #                       the archive is copied to the restic repository.
 #   backup check        restic check of the repository (ztnet-backup-check.service).
+#   backup auto-update  ztnet-auto-update.service (ztnet:autoUpdate): asks podman, as the service
+#                       user, whether a labelled container's registry has a newer build of its tag
+#                       (podman auto-update --dry-run); only then takes a backup (reason
+#                       auto-update, as `run`), and only when that succeeded runs podman auto-update,
+#                       which pulls and restarts the pod's unit. Podman's own rollback cannot see a
+#                       new build that fails: for a container in a pod it restarts the pod's unit
+#                       (pkg/autoupdate/autoupdate.go, from podman 4.5), whose restart succeeds
+#                       whatever its containers do. So this program checks, bounded by
+#                       ztnet:healthTimeoutSeconds, that every container unit is active and every
+#                       container runs, healthy, unrestarted over 30 s; if not, it tags the images
+#                       the containers ran before again and restarts the pod (the same check
+#                       follows). A rolled-back or failed update exits non-zero: the unit fails.
 # Root never opens a file in the service user's directories: the archive is made, streamed to
 # restic and removed by that user (lib/as-service-user.sh). Runs one at a time (a lock in /run).
 # A failure exits non-zero: the unit fails (systemctl --failed, ztnet-infra status), the
 # image-backup step fails and no image changes.
 # Inputs: service_user, backups (DATA/backups), controller_dir (DATA/zerotier), pg_container,
-# db_superuser, db_name, containers (array), keep (ztnet:backupsToKeep), state (the stack's state
+# db_superuser, db_name, containers (array), pod_unit, container_units (array), health_timeout, keep (ztnet:backupsToKeep), state (the stack's state
 # directory), record (the root-owned list of archives made), repository (ztnet:backupRepository,
 # empty for none), secrets_dir (root-only, the repository's password and environment).
 # uses: as-service-user.sh restic.sh backup-archive.sh
-: "${service_user:?}" "${backups:?}" "${controller_dir:?}" "${pg_container:?}" "${db_superuser:?}" "${db_name:?}" "${containers[0]:?}" "${keep:?}" "${state:?}" "${record:?}" "${repository?}" "${secrets_dir:?}"
+: "${service_user:?}" "${backups:?}" "${controller_dir:?}" "${pg_container:?}" "${db_superuser:?}" "${db_name:?}" "${containers[0]:?}" "${pod_unit:?}" "${container_units[0]:?}" "${health_timeout:?}" "${keep:?}" "${state:?}" "${record:?}" "${repository?}" "${secrets_dir:?}"
 action=${1:-}
 if [ "$(id -u)" -ne 0 ]; then echo "ztnet-infra: the backup runs as root: sudo systemctl start ztnet-backup.service" >&2; exit 1; fi
 exec 9> /run/ztnet-infra-backup.lock
@@ -29,45 +41,127 @@ case "$action" in
     restic_run check
     echo "ztnet-infra: restic check of $repository passed"
     exit 0 ;;
-  run) ;;
-  *) echo "ztnet-infra: usage: backup run service|image-change, or backup check" >&2; exit 2 ;;
+  run|auto-update) ;;
+  *) echo "ztnet-infra: usage: backup run service|image-change, backup check, or backup auto-update" >&2; exit 2 ;;
 esac
-reason=${2:-service}
-case "$reason" in service|image-change) ;; *) echo "ztnet-infra: unknown reason $reason (service, image-change)" >&2; exit 2 ;; esac
-if [ -L "$state" ] || [ -L "$record" ]; then echo "ztnet-infra: $state or $record is a symbolic link: the stack keeps its records in a real root-owned directory; remove the link" >&2; exit 1; fi
-install -d -m 0755 -o root -g root "$state"
-name="ztnet-backup-$(date -u +%Y%m%dT%H%M%SZ).tar"
-# Records before effects: the name is listed before the archive exists, so retention can always
-# find what this run made, even if it is cut short.
-printf '%s\n' "$name" >> "$record"
-chmod 0644 "$record"
 # A run at boot (a schedule missed while the host was off) may come before the pod is up: wait
 # for PostgreSQL, bounded (a slow host starts the pod in minutes); if it never runs, the dump fails.
-if [ "$reason" = service ]; then
+wait_for_database() {
   for _ in $(seq 1 60); do
-    if [ "$(as_user podman container inspect --format '{{.State.Running}}' "$pg_container" 2> /dev/null)" = true ]; then break; fi
+    if [ "$(as_user podman container inspect --format '{{.State.Running}}' "$pg_container" 2> /dev/null)" = true ]; then return 0; fi
     sleep 10
   done
+}
+take_backup() {
+  local reason=$1 name tmp old kept
+  if [ -L "$state" ] || [ -L "$record" ]; then echo "ztnet-infra: $state or $record is a symbolic link: the stack keeps its records in a real root-owned directory; remove the link" >&2; exit 1; fi
+  install -d -m 0755 -o root -g root "$state"
+  name="ztnet-backup-$(date -u +%Y%m%dT%H%M%SZ).tar"
+  # Records before effects: the name is listed before the archive exists, so retention can always
+  # find what this run made, even if it is cut short.
+  printf '%s\n' "$name" >> "$record"
+  chmod 0644 "$record"
+  if [ "$reason" = service ]; then wait_for_database; fi
+  as_user bash -c "set -euo pipefail; $(declare -p backups controller_dir pg_container db_superuser db_name containers); $(declare -f make_archive); make_archive \"\$1\" \"\$2\"" backup "$name" "$reason"
+  # Retention: of the recorded names whose archive exists, newest first, the first $keep stay; the
+  # rest are removed (as the service user); names without an archive (a run that failed) leave the list.
+  kept=()
+  while IFS= read -r old; do
+    if ! as_user test -f "$backups/$old"; then continue; fi
+    if [ "${#kept[@]}" -lt "$keep" ]; then kept+=("$old"); continue; fi
+    as_user rm -f -- "$backups/$old"
+    echo "ztnet-infra: removed the old backup $old"
+  done < <(grep -xE 'ztnet-backup-[0-9]{8}T[0-9]{6}Z[.]tar' "$record" | LC_ALL=C sort -ru)
+  tmp=$(mktemp "$record.XXXXXX")
+  if [ "${#kept[@]}" -gt 0 ]; then printf '%s\n' "${kept[@]}" | LC_ALL=C sort > "$tmp"; fi
+  chmod 0644 "$tmp"
+  mv -fT -- "$tmp" "$record"
+  if [ -n "$repository" ]; then
+    restic_env "$secrets_dir"
+    if ! as_user cat -- "$backups/$name" | restic_run backup --quiet --tag ztnet-infra --stdin --stdin-filename "$name"; then
+      echo "ztnet-infra: the copy of $name to the restic repository $repository failed; the archive is on the host in $backups" >&2
+      exit 1
+    fi
+    echo "ztnet-infra: $name copied to the restic repository $repository"
+  fi
+}
+if [ "$action" = run ]; then
+  reason=${2:-service}
+  case "$reason" in service|image-change) ;; *) echo "ztnet-infra: unknown reason $reason (service, image-change)" >&2; exit 2 ;; esac
+  take_backup "$reason"
+  exit 0
 fi
-as_user bash -c "set -euo pipefail; $(declare -p backups controller_dir pg_container db_superuser db_name containers); $(declare -f make_archive); make_archive \"\$1\" \"\$2\"" backup "$name" "$reason"
-# Retention: of the recorded names whose archive exists, newest first, the first $keep stay; the
-# rest are removed (as the service user); names without an archive (a run that failed) leave the list.
-kept=()
-while IFS= read -r old; do
-  if ! as_user test -f "$backups/$old"; then continue; fi
-  if [ "${#kept[@]}" -lt "$keep" ]; then kept+=("$old"); continue; fi
-  as_user rm -f -- "$backups/$old"
-  echo "ztnet-infra: removed the old backup $old"
-done < <(grep -xE 'ztnet-backup-[0-9]{8}T[0-9]{6}Z[.]tar' "$record" | LC_ALL=C sort -ru)
-tmp=$(mktemp "$record.XXXXXX")
-if [ "${#kept[@]}" -gt 0 ]; then printf '%s\n' "${kept[@]}" | LC_ALL=C sort > "$tmp"; fi
-chmod 0644 "$tmp"
-mv -fT -- "$tmp" "$record"
-if [ -n "$repository" ]; then
-  restic_env "$secrets_dir"
-  if ! as_user cat -- "$backups/$name" | restic_run backup --quiet --tag ztnet-infra --stdin --stdin-filename "$name"; then
-    echo "ztnet-infra: the copy of $name to the restic repository $repository failed; the archive is on the host in $backups" >&2
+# auto-update: what podman would update, then a backup, then the update.
+wait_for_database
+format='{{.ContainerName}} {{.Image}} {{.Updated}}'
+if ! report=$(as_user podman auto-update --dry-run --format "$format"); then
+  echo "ztnet-infra: podman auto-update --dry-run failed (above): no backup taken, nothing updated" >&2
+  exit 1
+fi
+pending=()
+while read -r container image updated; do
+  if [ "$updated" = pending ]; then pending+=("$container ($image)"); fi
+done <<< "$report"
+if [ "${#pending[@]}" -eq 0 ]; then
+  echo "ztnet-infra: no labelled container has a newer build of its image in the registry: nothing to do"
+  exit 0
+fi
+printf 'ztnet-infra: a newer build in the registry for %s: backup first\n' "${pending[@]}"
+# The image each pending container runs now, to tag again if the new build fails.
+old_images=()
+for p in "${pending[@]}"; do
+  id=$(as_user podman container inspect --format '{{.Image}}' "${p%% *}")
+  ref=${p#* (}
+  old_images+=("$id ${ref%)}")
+done
+take_backup auto-update
+# settled: every container unit active, every container running and healthy (or without a check),
+# none started again over three looks 15 s apart; bounded by ztnet:healthTimeoutSeconds.
+settled() {
+  local deadline=$((SECONDS + health_timeout)) previous='' now good=0 states
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    sleep 15
+    # is-active answers for each unit, one line each; its exit status says only "any is active".
+    states=$(as_user systemctl --user is-active -- "${container_units[@]}" || true)
+    if ! grep -qvx active <<< "$states" \
+      && now=$(as_user podman container inspect --format '{{.Name}} {{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}} {{.State.StartedAt}}' "${containers[@]}" 2> /dev/null) \
+      && ! grep -qvE '^[^ ]+ true (healthy)? ' <<< "$now"; then
+      if [ "$now" = "$previous" ]; then good=$((good + 1)); else good=1; previous=$now; fi
+      if [ "$good" -ge 3 ]; then return 0; fi
+    else
+      good=0 previous=''
+    fi
+  done
+  return 1
+}
+status=0
+report=$(as_user podman auto-update --format "$format") || status=$?
+printf '%s\n' "$report" | sed 's/^/  podman auto-update: /'
+if [ "$status" -ne 0 ]; then echo "ztnet-infra: podman auto-update failed (exit $status, above); the backup taken before it is in $backups" >&2; fi
+# podman rolls back by itself when the restart of the unit it restarts fails (a container's own
+# unit; not the pod's, whose restart succeeds whatever its containers do).
+rolled=$(grep ' rolled back$' <<< "$report" || true)
+if settled; then
+  if [ -n "$rolled" ]; then
+    printf 'ztnet-infra: podman rolled back %s: the new build did not start; the old image runs again and every container is healthy\n' "$rolled" >&2
     exit 1
   fi
-  echo "ztnet-infra: $name copied to the restic repository $repository"
+  if [ "$status" -ne 0 ]; then exit 1; fi
+  printf 'ztnet-infra: %s now runs the new build, every container healthy\n' "${pending[@]}"
+  # As podman's own podman-auto-update.service does after an update (contrib/systemd/system): the
+  # images no tag names any more are removed from the service user's storage.
+  as_user podman image prune -f > /dev/null
+  exit 0
 fi
+echo "ztnet-infra: after the update the pod did not settle within ${health_timeout} s (ztnet:healthTimeoutSeconds): rolling back" >&2
+for o in "${old_images[@]}"; do
+  as_user podman tag "${o%% *}" "${o#* }"
+  echo "ztnet-infra: ${o#* } names the image it named before the update again (${o%% *})" >&2
+done
+as_user systemctl --user restart -- "$pod_unit"
+if settled; then
+  printf 'ztnet-infra: the new build of %s did not start: rolled back, the old image runs again and every container is healthy\n' "${pending[@]}" >&2
+else
+  echo "ztnet-infra: the rollback did not settle either: see journalctl --user -u $pod_unit and ztnet-infra status" >&2
+fi
+exit 1

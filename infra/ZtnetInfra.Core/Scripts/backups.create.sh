@@ -8,10 +8,11 @@
 # written.
 # Inputs: state, files_record (the record), program_dir, program (its path), program_text,
 # unit_dir, service, service_text, timer, timer_text (empty: no timer), check_service,
-# check_service_text, check_timer, check_timer_text (empty: none), schedule, check_schedule
-# (empty: none), repository (empty: none), secrets_dir, environment_set (0/1).
+# check_service_text, check_timer, check_timer_text (empty: none), auto_update_service,
+# auto_update_service_text, auto_update_timer, auto_update_timer_text (empty: no ztnet:autoUpdate),
+# schedule, check_schedule (empty: none), repository (empty: none), secrets_dir, environment_set (0/1).
 # uses: ownership.sh write-file.sh restic.sh
-: "${state:?}" "${files_record:?}" "${program_dir:?}" "${program:?}" "${program_text:?}" "${unit_dir:?}" "${service:?}" "${service_text:?}" "${timer:?}" "${timer_text?}" "${check_service:?}" "${check_service_text?}" "${check_timer:?}" "${check_timer_text?}" "${schedule?}" "${check_schedule?}" "${repository?}" "${secrets_dir:?}" "${environment_set:?}"
+: "${state:?}" "${files_record:?}" "${program_dir:?}" "${program:?}" "${program_text:?}" "${unit_dir:?}" "${service:?}" "${service_text:?}" "${timer:?}" "${timer_text?}" "${check_service:?}" "${check_service_text?}" "${check_timer:?}" "${check_timer_text?}" "${auto_update_service:?}" "${auto_update_service_text?}" "${auto_update_timer:?}" "${auto_update_timer_text?}" "${schedule?}" "${check_schedule?}" "${repository?}" "${secrets_dir:?}" "${environment_set:?}"
 for spec in "ztnet:backupSchedule=$schedule" "ztnet:backupCheckSchedule=$check_schedule"; do
   value=${spec#*=}
   if [ -n "$value" ] && ! systemd-analyze calendar -- "$value" > /dev/null 2>&1; then
@@ -36,8 +37,8 @@ touch "$files_record"
 chmod 0644 "$files_record"
 ours() { grep -qxF -- "$1" "$files_record"; }
 # Each path with the text it should hold; an empty text: the file is not wanted.
-paths=("$program" "$unit_dir/$service" "$unit_dir/$timer" "$unit_dir/$check_service" "$unit_dir/$check_timer")
-texts=("$program_text" "$service_text" "$timer_text" "$check_service_text" "$check_timer_text")
+paths=("$program" "$unit_dir/$service" "$unit_dir/$timer" "$unit_dir/$check_service" "$unit_dir/$check_timer" "$unit_dir/$auto_update_service" "$unit_dir/$auto_update_timer")
+texts=("$program_text" "$service_text" "$timer_text" "$check_service_text" "$check_timer_text" "$auto_update_service_text" "$auto_update_timer_text")
 for p in "${paths[@]}" "$program_dir" "$secrets_dir" "$secrets_dir/restic-password" "$secrets_dir/restic-environment"; do
   if { [ -e "$p" ] || [ -L "$p" ]; } && ! ours "$p"; then
     refuse "$p exists and the stack did not make it (it is not in $files_record): nothing was changed. The backups use this name whatever the settings: move it away, then run pulumi up again"
@@ -100,10 +101,11 @@ else
 fi
 # A changed schedule takes effect at once: a running timer is restarted (seen on the VM: after a
 # daemon-reload alone it showed no next trigger).
-for t in "$timer" "$check_timer"; do
+for t in "$timer" "$check_timer" "$auto_update_timer"; do
   if [ -e "$unit_dir/$t" ]; then
     systemctl enable --now "$t" > /dev/null 2>&1 || systemctl enable --now "$t"
     if [ "$reload" = 1 ]; then systemctl restart "$t"; fi
   fi
 done
 echo "ztnet-infra: backups ${schedule:+on $schedule }into the data directory's backups/${repository:+, copied to $repository}; take one now: sudo systemctl start $service"
+if [ -n "$auto_update_timer_text" ]; then echo "ztnet-infra: $auto_update_timer runs podman auto-update daily, each time after a backup"; fi

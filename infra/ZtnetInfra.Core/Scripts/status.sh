@@ -11,17 +11,19 @@
 # names and values the report needs, ";"-separated); user-file PATH DIGEST|... OWNER_UID MODE;
 # unit NAME LOAD ACTIVE SUB FILE_STATE RESTARTS; pod STATE; container NAME STATE HEALTH RESTARTS
 # IMAGE_NAME IMAGE_ID; image REF ID|missing; backup EPOCH|none NAME; backup-run RESULT ACTIVE;
-# archive NAME (the newest the backup program recorded); cert EXPIRY_EPOCH|unknown
+# auto-update-run RESULT ACTIVE; system-timer NAME ACTIVE FILE_STATE; archive NAME (the newest the backup program recorded); cert EXPIRY_EPOCH|unknown
 # ISSUER|REASON.
 # Inputs: service_user, data_dir, root_files (array: root-owned files the stack writes), units
 # (array: the user units to report), unit_files (array: those of them the stack writes into
 # ~/.config/systemd/user), user_files (array: other files the stack writes as the service user:
 # the Caddy configuration), containers, images (arrays, the same order), pod_name, backups (the backups
 # directory), dump_list (its list of dumps), https_port, domain (empty for an IP address),
-# backup_service (the backup's system unit), archive_record (root's list of the archives it made).
+# backup_service (the backup's system unit), archive_record (root's list of the archives it made),
+# auto_update_service (ztnet-auto-update.service; empty without ztnet:autoUpdate), system_timers
+# (the stack's timers in root's manager, separated by spaces; may be empty).
 : "${service_user:?}" "${data_dir:?}" "${root_files[0]:?}" "${units[0]:?}" "${unit_files[0]:?}" "${user_files[0]:?}"
 : "${containers[0]:?}" "${images[0]:?}" "${pod_name:?}" "${backups:?}" "${dump_list:?}" "${https_port:?}" "${domain?}"
-: "${backup_service:?}" "${archive_record:?}"
+: "${backup_service:?}" "${archive_record:?}" "${auto_update_service?}" "${system_timers?}"
 
 field() { local v=${1//$'\t'/ }; printf '%s' "${v//$'\n'/ }"; }
 record() {
@@ -76,6 +78,21 @@ while IFS='=' read -r key value; do
   case $key in Result) result=${value:--} ;; ActiveState) active=${value:--} ;; esac
 done < <(systemctl show -p Result -p ActiveState -p LoadState -- "$backup_service" 2>/dev/null || true)
 record backup-run "$result" "$active"
+if [ -n "$auto_update_service" ]; then
+  result=- active=-
+  while IFS='=' read -r key value; do
+    case $key in Result) result=${value:--} ;; ActiveState) active=${value:--} ;; esac
+  done < <(systemctl show -p Result -p ActiveState -- "$auto_update_service" 2>/dev/null || true)
+  record auto-update-run "$result" "$active"
+fi
+read -r -a timers <<< "$system_timers"
+for t in "${timers[@]}"; do
+  active=- file_state=-
+  while IFS='=' read -r key value; do
+    case $key in ActiveState) active=${value:--} ;; UnitFileState) file_state=${value:--} ;; esac
+  done < <(systemctl show -p ActiveState -p UnitFileState -- "$t" 2>/dev/null || true)
+  record system-timer "$t" "$active" "$file_state"
+done
 if [ -f "$archive_record" ] && [ ! -L "$archive_record" ] && [ "$(stat -c %u -- "$archive_record")" = 0 ]; then
   record archive "$(grep -xE 'ztnet-backup-[0-9]{8}T[0-9]{6}Z[.]tar' "$archive_record" | LC_ALL=C sort | tail -n 1 || true)"
 fi

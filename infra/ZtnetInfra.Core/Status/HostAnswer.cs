@@ -43,6 +43,13 @@ public sealed record HostAnswer
     /// <summary>ztnet-backup.service's Result (success, exit-code, ...; "-" when it never ran or is not there) and ActiveState.</summary>
     public string? BackupRunResult { get; init; }
     public string? BackupRunState { get; init; }
+
+    /// <summary>ztnet-auto-update.service's Result and ActiveState (null: not asked, without ztnet:autoUpdate).</summary>
+    public string? AutoUpdateRunResult { get; init; }
+    public string? AutoUpdateRunState { get; init; }
+
+    /// <summary>The stack's timers in root's manager: name to (ActiveState, UnitFileState).</summary>
+    public ImmutableDictionary<string, (string Active, string FileState)> SystemTimers { get; init; } = ImmutableDictionary<string, (string, string)>.Empty;
     public long? CertExpiry { get; init; }
     public string CertIssuer { get; init; } = "";
 
@@ -83,6 +90,8 @@ public sealed record HostAnswer
                     if (Long(F(1)) is { } at) a = a with { BackupAt = at, BackupName = F(2) };
                     break;
                 case "backup-run": a = a with { BackupRunResult = F(1), BackupRunState = F(2) }; break;
+                case "auto-update-run": a = a with { AutoUpdateRunResult = F(1), AutoUpdateRunState = F(2) }; break;
+                case "system-timer": a = a with { SystemTimers = a.SystemTimers.SetItem(F(1), (F(2), F(3))) }; break;
                 case "archive":
                     // ztnet-backup-YYYYMMDDTHHMMSSZ.tar: newer than the newest dump, it is the last backup.
                     if (DateTime.TryParseExact(F(1), "'ztnet-backup-'yyyyMMdd'T'HHmmss'Z.tar'", System.Globalization.CultureInfo.InvariantCulture,

@@ -59,20 +59,31 @@ public sealed record StatusProbe
 
     public required ImmutableArray<ExpectedFile> Files { get; init; }
 
-    /// <summary>The pod's units, in start order, then podman.socket and (with ztnet:autoUpdate) the auto-update timer.</summary>
+    /// <summary>The pod's units, in start order, then podman.socket (the service user's manager).</summary>
     public required ImmutableArray<string> Units { get; init; }
+
+    /// <summary>The timers the backups step enables in root's manager.</summary>
+    public required ImmutableArray<string> SystemTimers { get; init; }
+
+    /// <summary>The timers the backups step enables in root's manager, as the settings ask for them.</summary>
+    public static IReadOnlyList<string> TimersOf(Settings.StackSettings s)
+    {
+        var timers = new List<string>();
+        if (s.BackupSchedule is not null) timers.Add(BackupUnits.Timer);
+        if (s.BackupRepository is not null && s.BackupCheckSchedule is not null) timers.Add(BackupUnits.CheckTimer);
+        if (s.AutoUpdate) timers.Add(BackupUnits.AutoUpdateTimer);
+        return timers;
+    }
 
     /// <summary>The list of dumps Scripts/postgres-guard.sh keeps in DATA/backups (rotation removes only those).</summary>
     public const string DumpList = ".ztnet-infra-dumps";
 
     public const string PodmanSocket = "podman.socket";
-    public const string AutoUpdateTimer = "podman-auto-update.timer";
 
     /// <summary>The plan step that enables a unit (and whose replacement starts it again).</summary>
     public static string StepOfUnit(string unit) => unit switch
     {
         PodmanSocket => "podman-socket",
-        AutoUpdateTimer => "auto-update",
         ServiceCatalogue.PodUnit => "unit-ztnet-pod",
         _ => "unit-" + ServiceCatalogue.Containers.Single(c => c.Unit == unit).Name,
     };
@@ -90,12 +101,11 @@ public sealed record StatusProbe
         files.Add(new ExpectedFile($"{Ownership.AccountRecords}/{s.ServiceUser}", FileRole.AccountRecord, null, AccountSteps.AccountStep, true));
         if (hasPorts) files.Add(new ExpectedFile(Ownership.SysctlRecord, FileRole.SysctlRecord, null, "unprivileged-ports", true));
         files.Add(new ExpectedFile(BackupUnits.Program, FileRole.Backup, ExpectedFile.DigestOf(BackupSteps.ProgramText(s)), BackupSteps.BackupsStep, true));
-        files.Add(new ExpectedFile($"{BackupUnits.UnitDirectory}/{BackupUnits.Service}", FileRole.Backup, ExpectedFile.DigestOf(BackupUnits.BackupService(s).Render()), BackupSteps.BackupsStep, true));
-        if (s.BackupSchedule is { } schedule)
-            files.Add(new ExpectedFile($"{BackupUnits.UnitDirectory}/{BackupUnits.Timer}", FileRole.Backup, ExpectedFile.DigestOf(BackupUnits.BackupTimer(schedule).Render()), BackupSteps.BackupsStep, true));
+        foreach (var unit in BackupUnits.UnitsFor(s))
+            files.Add(new ExpectedFile($"{BackupUnits.UnitDirectory}/{unit.Name}", FileRole.Backup, ExpectedFile.DigestOf(unit.Render()), BackupSteps.BackupsStep, true));
 
         var units = new List<string>(ServiceCatalogue.UnitNames) { PodmanSocket };
-        if (s.AutoUpdate) units.Add(AutoUpdateTimer);
+        var timers = TimersOf(s);
         string[] images = [s.PostgresImage, s.ZerotierImage, s.ZtnetImage, s.CaddyImage];
 
         var script = new Script("ztnet-infra status: read what the stack wrote and what runs; changes nothing, reads no secret", "status.sh")
@@ -113,7 +123,9 @@ public sealed record StatusProbe
             .Var("https_port", s.HttpsPort)
             .Var("domain", s.DomainIsIpAddress ? "" : s.Domain)
             .Var("backup_service", BackupUnits.Service)
-            .Var("archive_record", BackupSteps.ArchiveRecord);
+            .Var("archive_record", BackupSteps.ArchiveRecord)
+            .Var("auto_update_service", s.AutoUpdate ? BackupUnits.AutoUpdateService : "")
+            .Var("system_timers", string.Join(' ', timers));
         return new StatusProbe
         {
             Plan = plan,
@@ -121,6 +133,7 @@ public sealed record StatusProbe
             Sources = [.. script.Files, .. Launcher.Files(StepAccount.Root)],
             Files = [.. files],
             Units = [.. units],
+            SystemTimers = [.. timers],
         };
     }
 

@@ -237,6 +237,16 @@ public sealed record StatusReport
         if (a.BackupRunResult is { } result && result is not ("success" or "-" or ""))
             findings.Add(new Finding(FindingKind.Unhealthy, BackupUnits.Service, $"the last backup failed ({result}): nothing newer than {a.BackupName ?? "(none)"} is on the host",
                 $"sudo systemctl start {BackupUnits.Service} (once the cause is fixed)", $"sudo journalctl -u {BackupUnits.Service} -n 100 --no-pager"));
+        foreach (var timer in probe.SystemTimers)
+        {
+            var (active, fileState) = a.SystemTimers.TryGetValue(timer, out var t) ? t : ("not reported", "-");
+            if (active != "active" || fileState != "enabled")
+                findings.Add(new Finding(FindingKind.Unhealthy, timer, $"is {active} ({fileState}), not an enabled running timer: what it runs does not happen",
+                    $"sudo systemctl enable --now {timer}   (or, to write and start it as the stack would: {id.Replace(BackupSteps.BackupsStep)})", $"sudo systemctl status {timer} --no-pager"));
+        }
+        if (a.AutoUpdateRunResult is { } updateResult && updateResult is not ("success" or "-" or ""))
+            findings.Add(new Finding(FindingKind.Unhealthy, BackupUnits.AutoUpdateService, $"the last auto-update failed or was rolled back ({updateResult}): the containers run the images they ran before it",
+                $"sudo systemctl start {BackupUnits.AutoUpdateService} (once the cause is fixed; it takes a backup first)", $"sudo journalctl -u {BackupUnits.AutoUpdateService} -n 100 --no-pager"));
         if (a.BackupAt is null)
             findings.Add(new Finding(FindingKind.Note, "backup", $"no backup on the host yet ({(s.BackupSchedule is null ? "ztnet:backupSchedule is off" : $"the timer runs on {s.BackupSchedule}")}; take one now: sudo systemctl start {BackupUnits.Service})"));
 

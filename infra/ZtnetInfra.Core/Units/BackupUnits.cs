@@ -20,6 +20,10 @@ public static class BackupUnits
     public const string CheckService = "ztnet-backup-check.service";
     public const string CheckTimer = "ztnet-backup-check.timer";
 
+    /// <summary>ztnet:autoUpdate: podman auto-update, as the service user, after a backup (in place of the user's podman-auto-update.timer).</summary>
+    public const string AutoUpdateService = "ztnet-auto-update.service";
+    public const string AutoUpdateTimer = "ztnet-auto-update.timer";
+
     public const string UnitDirectory = "/etc/systemd/system";
 
     /// <summary>The program is a bash file read by bash (systemd needs no executable bit, and `systemd-analyze verify` finds /usr/bin/bash).</summary>
@@ -28,6 +32,20 @@ public static class BackupUnits
     /// <summary>How long one backup may take before systemd stops it (a oneshot has no start timeout by default).</summary>
     public const int TimeoutSeconds = 3 * 3600;
 
+    /// <summary>The system units the backups step writes for these settings (the program aside).</summary>
+    public static IEnumerable<UnitFile> UnitsFor(StackSettings s)
+    {
+        yield return BackupService(s);
+        if (s.BackupSchedule is { } schedule) yield return BackupTimer(schedule);
+        if (s.BackupRepository is not null) yield return RepositoryCheckService();
+        if (s.BackupCheckSchedule is { } check) yield return RepositoryCheckTimer(check);
+        if (s.AutoUpdate)
+        {
+            yield return AutoUpdateServiceUnit();
+            yield return AutoUpdateTimerUnit();
+        }
+    }
+
     public static UnitFile BackupService(StackSettings s) => OneShot(Service,
         s.BackupRepository is null
             ? "ZTNet backup: database and ZeroTier controller into DATA/backups"
@@ -35,6 +53,20 @@ public static class BackupUnits
         "run", "service");
 
     public static UnitFile BackupTimer(string schedule) => Timer_(Timer, "ZTNet backup schedule (ztnet:backupSchedule)", schedule);
+
+    public static UnitFile AutoUpdateServiceUnit() => OneShot(AutoUpdateService,
+        "ZTNet auto-update: a backup, then podman auto-update of the labelled containers (rolled back when a new build fails to start)", "auto-update");
+
+    /// <summary>
+    /// When podman's own podman-auto-update.timer runs (contrib/systemd/system/podman-auto-update.timer:
+    /// OnCalendar=daily, RandomizedDelaySec=900, Persistent=true).
+    /// </summary>
+    public static UnitFile AutoUpdateTimerUnit()
+    {
+        var u = Timer_(AutoUpdateTimer, "ZTNet auto-update schedule (ztnet:autoUpdate)", "daily");
+        u.Section("Timer").Add("RandomizedDelaySec", "900");
+        return u;
+    }
 
     public static UnitFile RepositoryCheckService() => OneShot(CheckService, "ZTNet backup: restic check of the repository", "check");
 

@@ -14,7 +14,7 @@
 # copy and the dump belong to one moment of the controller), else it is taken again, up to 5 times.
 # Inputs (set by the caller): backups, controller_dir, pg_container, db_superuser, db_name,
 # containers (array).
-# shellcheck disable=SC2154 # the inputs above
+# shellcheck disable=SC2154,SC2317 # the inputs above; called only through declare -f, in the service user's shell
 make_archive() {
   local name=$1 reason=$2 work attempt before after node c ref id created host
   umask 077
