@@ -26,6 +26,9 @@ public static class BackupSteps
     /// <summary>The containers a new image can migrate or rewrite data of: a backup runs before either moves.</summary>
     public static IReadOnlyList<ContainerService> GuardedContainers { get; } = [ServiceCatalogue.Postgres, ServiceCatalogue.Ztnet];
 
+    /// <summary>Seconds between the auto-update's looks at the pod after an update (three alike in a row: settled).</summary>
+    public const int SettlePollSeconds = 15;
+
     /// <summary>The text of <see cref="BackupUnits.Program"/>: Scripts/backup.sh with this stack's values.</summary>
     public static string ProgramText(StackSettings s) =>
         "#!/usr/bin/env bash\n# " + BackupUnits.Program + ": written by ztnet-infra (the backups step); run by ztnet-backup.service.\n" + Program(s).Body;
@@ -45,6 +48,7 @@ public static class BackupSteps
             .Var("pod_unit", ServiceCatalogue.PodUnit)
             .Array("container_units", ServiceCatalogue.Containers.Select(c => c.Unit))
             .Var("health_timeout", s.HealthTimeoutSeconds)
+            .Var("settle_poll", SettlePollSeconds)
             .Var("keep", s.BackupsToKeep)
             .Var("state", Ownership.StateDirectory)
             .Var("record", ArchiveRecord)

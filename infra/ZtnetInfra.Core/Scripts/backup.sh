@@ -17,7 +17,7 @@
 #                       (pkg/autoupdate/autoupdate.go, from podman 4.5), whose restart succeeds
 #                       whatever its containers do. So this program checks, bounded by
 #                       ztnet:healthTimeoutSeconds, that every container unit is active and every
-#                       container runs, healthy, unrestarted over 30 s; if not, it tags the images
+#                       container runs, healthy, unrestarted over 30 s (three looks); if not, it tags the images
 #                       the containers ran before again and restarts the pod (the same check
 #                       follows). A rolled-back or failed update exits non-zero: the unit fails.
 # Root never opens a file in the service user's directories: the archive is made, streamed to
@@ -25,11 +25,11 @@
 # A failure exits non-zero: the unit fails (systemctl --failed, ztnet-infra status), the
 # image-backup step fails and no image changes.
 # Inputs: service_user, backups (DATA/backups), controller_dir (DATA/zerotier), pg_container,
-# db_superuser, db_name, containers (array), pod_unit, container_units (array), health_timeout, keep (ztnet:backupsToKeep), state (the stack's state
+# db_superuser, db_name, containers (array), pod_unit, container_units (array), health_timeout, settle_poll (seconds between looks), keep (ztnet:backupsToKeep), state (the stack's state
 # directory), record (the root-owned list of archives made), repository (ztnet:backupRepository,
 # empty for none), secrets_dir (root-only, the repository's password and environment).
 # uses: as-service-user.sh restic.sh backup-archive.sh
-: "${service_user:?}" "${backups:?}" "${controller_dir:?}" "${pg_container:?}" "${db_superuser:?}" "${db_name:?}" "${containers[0]:?}" "${pod_unit:?}" "${container_units[0]:?}" "${health_timeout:?}" "${keep:?}" "${state:?}" "${record:?}" "${repository?}" "${secrets_dir:?}"
+: "${service_user:?}" "${backups:?}" "${controller_dir:?}" "${pg_container:?}" "${db_superuser:?}" "${db_name:?}" "${containers[0]:?}" "${pod_unit:?}" "${container_units[0]:?}" "${health_timeout:?}" "${settle_poll:?}" "${keep:?}" "${state:?}" "${record:?}" "${repository?}" "${secrets_dir:?}"
 action=${1:-}
 if [ "$(id -u)" -ne 0 ]; then echo "ztnet-infra: the backup runs as root: sudo systemctl start ztnet-backup.service" >&2; exit 1; fi
 exec 9> /run/ztnet-infra-backup.lock
@@ -115,12 +115,26 @@ for p in "${pending[@]}"; do
   old_images+=("$id ${ref%)}")
 done
 take_backup auto-update
+# The units' automatic restarts so far (Restart=on-failure): a build that cannot start is started
+# again and again, which settled sees without waiting out its whole bound.
+restarts() { as_user systemctl --user show -p NRestarts --value -- "${container_units[@]}" | grep -v '^$' || true; }
 # settled: every container unit active, every container running and healthy (or without a check),
-# none started again over three looks 15 s apart; bounded by ztnet:healthTimeoutSeconds.
+# none started again over three looks settle_poll (15) s apart; bounded by ztnet:healthTimeoutSeconds, and
+# given up on when a unit was restarted 3 times by systemd since before the update.
 settled() {
-  local deadline=$((SECONDS + health_timeout)) previous='' now good=0 states
+  local deadline=$((SECONDS + health_timeout)) previous='' now good=0 states i n b
+  local -a base counts
+  mapfile -t base < <(printf '%s\n' "$restarts_before")
   while [ "$SECONDS" -lt "$deadline" ]; do
-    sleep 15
+    sleep "$settle_poll"
+    mapfile -t counts < <(restarts)
+    for i in "${!container_units[@]}"; do
+      n=${counts[$i]:-0} b=${base[$i]:-0}
+      if [ "$n" -ge 3 ] && { [ "$n" -lt "$b" ] || [ $((n - b)) -ge 3 ]; }; then
+        echo "ztnet-infra: ${container_units[$i]} was restarted $n times: its container does not start" >&2
+        return 1
+      fi
+    done
     # is-active answers for each unit, one line each; its exit status says only "any is active".
     states=$(as_user systemctl --user is-active -- "${container_units[@]}" || true)
     if ! grep -qvx active <<< "$states" \
@@ -132,8 +146,10 @@ settled() {
       good=0 previous=''
     fi
   done
+  echo "ztnet-infra: the pod did not settle within ${health_timeout} s (ztnet:healthTimeoutSeconds)" >&2
   return 1
 }
+restarts_before=$(restarts)
 status=0
 report=$(as_user podman auto-update --format "$format") || status=$?
 printf '%s\n' "$report" | sed 's/^/  podman auto-update: /'
@@ -153,11 +169,12 @@ if settled; then
   as_user podman image prune -f > /dev/null
   exit 0
 fi
-echo "ztnet-infra: after the update the pod did not settle within ${health_timeout} s (ztnet:healthTimeoutSeconds): rolling back" >&2
+echo "ztnet-infra: the pod did not settle on the new build: rolling back" >&2
 for o in "${old_images[@]}"; do
   as_user podman tag "${o%% *}" "${o#* }"
   echo "ztnet-infra: ${o#* } names the image it named before the update again (${o%% *})" >&2
 done
+restarts_before=$(restarts)
 as_user systemctl --user restart -- "$pod_unit"
 if settled; then
   printf 'ztnet-infra: the new build of %s did not start: rolled back, the old image runs again and every container is healthy\n' "${pending[@]}" >&2

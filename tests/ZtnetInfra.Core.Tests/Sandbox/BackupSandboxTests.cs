@@ -254,4 +254,160 @@ public class BackupSandboxTests
         Assert.Contains("ztnet-backup-20250101T000000Z.tar", box.Ok($"ls {Data}/backups"));
         Assert.True(box.Bash($"test -f {Repo}/config").ExitCode == 0, "the repository is never touched");
     });
+    private const string CaddyRef = "docker.io/library/caddy:2.11.4-alpine";
+
+    /// <summary>
+    /// podman as the auto-update uses it, before the backup stand-in (<see cref="Podman"/>):
+    /// - `auto-update [--dry-run] --format T`: one line a labelled container, T over the fields of
+    ///   autoUpdateOutput (cmd/podman/auto-update.go); Updated (pkg/autoupdate/autoupdate.go,
+    ///   updateRegistry) is "pending" under --dry-run when the registry's digest differs, "false"
+    ///   when not, "true" once pulled and its unit restarted. The flag file newer: the registry has
+    ///   a new Caddy build; updated: it was pulled (the tag names it).
+    /// - `tag ID NAME`: NAME names ID again (the rollback); `image prune -f`: nothing to show.
+    /// - `container inspect --format T A B ...` (several names, the settle check): a line a running
+    ///   container; one that does not exist is an error on stderr and exit 125, the others printed
+    ///   (podman inspects each name). With the flag broken, the new Caddy build cannot start, so
+    ///   while it is tagged its container does not exist.
+    /// The backups on disk when each auto-update call ran are kept, to tell what came first. Flags,
+    /// notes and the calls (run as the service user, who cannot write the sandbox's own call log)
+    /// are in the folder au, open to it.
+    /// </summary>
+    private static string AutoUpdatePodman(string area) => $$$"""
+        au={{{Sh.Quote(area)}}}/au
+        echo "podman $*" >> "$au/calls"
+        case "$1" in
+          auto-update)
+            if [ "$2" = --dry-run ]; then
+              ls {{{Data}}}/backups > "$au/backups-at-dry-run"
+              if [ -e "$au/newer" ] && [ ! -e "$au/updated" ]; then caddy=pending; else caddy=false; fi
+            else
+              ls {{{Data}}}/backups > "$au/backups-at-update"
+              touch "$au/updated"; caddy=true
+            fi
+            # A container in a pod is updated by restarting the pod's unit (podman 4.5 and later):
+            # every container of the pod is then reported "true", as the VM's podman 5.4 does.
+            if [ "$caddy" = true ]; then others=true; else others=false; fi
+            printf '%s\n' "postgres docker.io/library/postgres:15.19-alpine $others" "zerotier docker.io/zyclonite/zerotier:1.14.2 $others" "ztnet docker.io/sinamics/ztnet:0.8.2 $others" "caddy {{{CaddyRef}}} $caddy"
+            exit 0 ;;
+          tag) rm -f "$au/updated"; exit 0 ;;
+          image) exit 0 ;;
+          container)
+            if [ "$#" -gt 5 ]; then
+              shift 4; rc=0
+              for n in "$@"; do
+                if [ "$n" = caddy ] && [ -e "$au/broken" ] && [ -e "$au/updated" ]; then echo "Error: no such container caddy" >&2; rc=125; continue; fi
+                echo "$n true healthy 2026-12-03 10:00:00.000000000 +0000 UTC"
+              done
+              exit "$rc"
+            fi ;;
+        esac
+        """;
+
+    /// <summary>
+    /// systemctl --user as the settle check and the rollback use it: `show -p NRestarts --value
+    /// UNITS` prints each unit's value on its own line, an empty line between units
+    /// (systemd src/systemctl/systemctl-show.c); `is-active UNITS` prints one state a line and
+    /// exits 0 when any is active (systemctl(1)); a unit whose container cannot start is
+    /// "activating" and started again by Restart=on-failure (NRestarts climbs); `restart`: done.
+    /// </summary>
+    private static string UserSystemctl(string area) => $$$"""
+        au={{{Sh.Quote(area)}}}/au
+        echo "systemctl $*" >> "$au/calls"
+        broken() { [ "$1" = container-caddy.service ] && [ -e "$au/broken" ] && [ -e "$au/updated" ]; }
+        case "$1 $2" in
+          "--user show")
+            shift 6; first=1
+            for u in "$@"; do
+              if [ "$first" = 0 ]; then echo; fi; first=0
+              if broken "$u"; then echo 4; else echo 0; fi
+            done ;;
+          "--user is-active")
+            shift 3; rc=3
+            for u in "$@"; do if broken "$u"; then echo activating; else echo active; rc=0; fi; done
+            exit "$rc" ;;
+        esac
+        exit 0
+        """;
+
+    private static string Calls(HostSandbox box) => box.Ok($"cat {box.Area}/au/calls");
+
+    private static Tools.Result AutoUpdate(HostSandbox box, ZtnetInfra.Core.Settings.StackSettings s, params string[] flags)
+    {
+        box.StandIn("podman", AutoUpdatePodman(box.Area) + "\n" + Podman(box.Area));
+        box.StandIn("systemctl", UserSystemctl(box.Area));
+        box.Ok($"printf '{CaddyRef}\\nsha256:3333\\n' > {box.Area}/containers/caddy && chmod 644 {box.Area}/containers/caddy && install -d -m 0777 {box.Area}/au && install -m 0666 /dev/null {box.Area}/au/calls"
+            + string.Concat(flags.Select(f => f == "fail-dump" ? $" && touch {box.Area}/{f}" : $" && touch {box.Area}/au/{f}")));
+        // The looks at the pod a second apart instead of 15: the same checks, sooner.
+        var program = BackupSteps.ProgramText(s);
+        var quick = program.Replace($"settle_poll='{BackupSteps.SettlePollSeconds}'", "settle_poll='1'", StringComparison.Ordinal);
+        Assert.NotEqual(program, quick);
+        File.WriteAllText(Path.Combine(box.Area, "program"), quick);
+        box.Ok($"install -m 0644 {Sh.Quote(Path.Combine(box.Area, "program"))} /srv/program/backup");
+        return box.Bash("bash /srv/program/backup auto-update", "auto-update", TimeSpan.FromMinutes(2));
+    }
+
+    [SandboxFact]
+    public void Auto_update_with_nothing_newer_takes_no_backup_and_updates_nothing() => HostSandbox.Use(box =>
+    {
+        var s = Settings();
+        Deployed(box, s);
+
+        var r = AutoUpdate(box, s);
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("nothing to do", r.Output);
+        Assert.False(box.Bash($"test -s {BackupSteps.ArchiveRecord}").ExitCode == 0);
+        Assert.Contains("podman auto-update --dry-run", Calls(box));
+        Assert.DoesNotContain("podman auto-update --format", Calls(box));
+    });
+
+    [SandboxFact]
+    public void Auto_update_of_a_newer_build_takes_a_backup_first_then_updates_and_prunes() => HostSandbox.Use(box =>
+    {
+        var s = Settings();
+        Deployed(box, s);
+
+        var r = AutoUpdate(box, s, "newer");
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        var name = box.Ok($"cat {BackupSteps.ArchiveRecord}").Trim();
+        Assert.Matches("^ztnet-backup-[0-9]{8}T[0-9]{6}Z[.]tar$", name);
+        Assert.Contains("\"reason\": \"auto-update\"", box.Ok($"tar -xOf {Data}/backups/{name} manifest.json"));
+        Assert.DoesNotContain(name, box.Ok($"cat {box.Area}/au/backups-at-dry-run"));
+        Assert.Contains(name, box.Ok($"cat {box.Area}/au/backups-at-update"));
+        Assert.Contains($"caddy ({CaddyRef}) now runs the new build, every container healthy", r.Output);
+        Assert.Contains("podman image prune -f", Calls(box));
+        Assert.DoesNotContain("podman tag", Calls(box));
+    });
+
+    [SandboxFact]
+    public void Auto_update_of_a_build_that_cannot_start_tags_the_old_image_again_and_restarts_the_pod() => HostSandbox.Use(box =>
+    {
+        var s = Settings();
+        Deployed(box, s);
+
+        var r = AutoUpdate(box, s, "newer", "broken");
+
+        Assert.True(r.ExitCode == 1, r.Output);
+        Assert.True(r.Output.Contains("container-caddy.service was restarted 4 times", StringComparison.Ordinal), r.Output + Calls(box));
+        Assert.Contains("container-caddy.service was restarted 4 times: its container does not start", r.Output);
+        Assert.Contains($"podman tag sha256:3333 {CaddyRef}", Calls(box));
+        Assert.Contains("systemctl --user restart -- ztnet-pod.service", Calls(box));
+        Assert.Contains($"the new build of caddy ({CaddyRef}) did not start: rolled back, the old image runs again and every container is healthy", r.Output);
+        Assert.DoesNotContain("podman image prune", Calls(box));
+        Assert.Single(box.Ok($"ls {Data}/backups").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    });
+
+    [SandboxFact]
+    public void Auto_update_whose_backup_fails_updates_nothing() => HostSandbox.Use(box =>
+    {
+        var s = Settings();
+        Deployed(box, s);
+
+        var r = AutoUpdate(box, s, "newer", "fail-dump");
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("no backup was made", r.Output);
+        Assert.DoesNotContain("podman auto-update --format", Calls(box));
+    });
 }
