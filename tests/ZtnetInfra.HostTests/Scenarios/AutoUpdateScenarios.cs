@@ -55,9 +55,12 @@ public sealed partial class StackOnTestHostTests
 
         try
         {
-            // A new build of the Caddy tag: a backup, then the update, and the pod serves on it.
+            // A new build of the Caddy tag the stack runs: a backup, then the update, and the pod
+            // serves on it. The other Caddy build of the registry is the "new" one (an earlier
+            // scenario may have left the stack on the second tag).
             var original = CaddyImageId();
-            var newBuild = Retag($"{s.CaddyImage} {TestHostFixture.SecondCaddyImage}");
+            var other = s.CaddyImage == TestHostFixture.SecondCaddyImage ? Defaults.CaddyImage : TestHostFixture.SecondCaddyImage;
+            var newBuild = Retag($"{s.CaddyImage} {other}");
             Assert.NotEqual(original, newBuild);
             since = host.Guest.RootOk("date '+%Y-%m-%d %H:%M:%S'").Trim();
             (exit, journal) = RunAutoUpdate(since);
