@@ -92,29 +92,6 @@ if [ "$action" = run ]; then
   exit 0
 fi
 # auto-update: what podman would update, then a backup, then the update.
-wait_for_database
-format='{{.ContainerName}} {{.Image}} {{.Updated}}'
-if ! report=$(as_user podman auto-update --dry-run --format "$format"); then
-  echo "ztnet-infra: podman auto-update --dry-run failed (above): no backup taken, nothing updated" >&2
-  exit 1
-fi
-pending=()
-while read -r container image updated; do
-  if [ "$updated" = pending ]; then pending+=("$container ($image)"); fi
-done <<< "$report"
-if [ "${#pending[@]}" -eq 0 ]; then
-  echo "ztnet-infra: no labelled container has a newer build of its image in the registry: nothing to do"
-  exit 0
-fi
-printf 'ztnet-infra: a newer build in the registry for %s: backup first\n' "${pending[@]}"
-# The image each pending container runs now, to tag again if the new build fails.
-old_images=()
-for p in "${pending[@]}"; do
-  id=$(as_user podman container inspect --format '{{.Image}}' "${p%% *}")
-  ref=${p#* (}
-  old_images+=("$id ${ref%)}")
-done
-take_backup auto-update
 # The units' automatic restarts so far (Restart=on-failure): a build that cannot start is started
 # again and again, which settled sees without waiting out its whole bound.
 restarts() { as_user systemctl --user show -p NRestarts --value -- "${container_units[@]}" | grep -v '^$' || true; }
@@ -149,6 +126,64 @@ settled() {
   echo "ztnet-infra: the pod did not settle within ${health_timeout} s (ztnet:healthTimeoutSeconds)" >&2
   return 1
 }
+# The images the containers ran before an update, "ID NAME" a line, in root's state directory:
+# written before podman changes anything and removed once the pod settled or was rolled back, so a
+# run cut off in between (a reboot, a killed unit) is finished by the next run.
+update_record="$state/auto-update"
+roll_back() {
+  local id ref
+  echo "ztnet-infra: the pod did not settle on the new build: rolling back" >&2
+  while read -r id ref; do
+    as_user podman tag "$id" "$ref"
+    echo "ztnet-infra: $ref names the image it named before the update again ($id)" >&2
+  done < "$update_record"
+  restarts_before=$(restarts)
+  as_user systemctl --user restart -- "$pod_unit"
+  if settled; then
+    echo "ztnet-infra: rolled back, the old image runs again and every container is healthy" >&2
+  else
+    echo "ztnet-infra: the rollback did not settle either: see journalctl --user -u $pod_unit and ztnet-infra status" >&2
+  fi
+  rm -f -- "$update_record"
+}
+if [ -L "$state" ] || [ -L "$update_record" ]; then echo "ztnet-infra: $state or $update_record is a symbolic link: remove the link" >&2; exit 1; fi
+wait_for_database
+if [ -f "$update_record" ]; then
+  echo "ztnet-infra: an earlier auto-update was cut off before the pod settled: checking the pod first"
+  # Every automatic restart since the update restarted the pod counts (NRestarts counts from the
+  # unit's last start by a job).
+  restarts_before=''
+  if settled; then
+    rm -f -- "$update_record"
+    echo "ztnet-infra: the pod settled on the build the earlier auto-update brought"
+  else
+    roll_back
+    exit 1
+  fi
+fi
+format='{{.ContainerName}} {{.Image}} {{.Updated}}'
+if ! report=$(as_user podman auto-update --dry-run --format "$format"); then
+  echo "ztnet-infra: podman auto-update --dry-run failed (above): no backup taken, nothing updated" >&2
+  exit 1
+fi
+pending=()
+while read -r container image updated; do
+  if [ "$updated" = pending ]; then pending+=("$container ($image)"); fi
+done <<< "$report"
+if [ "${#pending[@]}" -eq 0 ]; then
+  echo "ztnet-infra: no labelled container has a newer build of its image in the registry: nothing to do"
+  exit 0
+fi
+printf 'ztnet-infra: a newer build in the registry for %s: backup first\n' "${pending[@]}"
+take_backup auto-update
+# The image each pending container runs now, recorded before the update (records before effects).
+tmp=$(mktemp "$update_record.XXXXXX")
+for p in "${pending[@]}"; do
+  ref=${p#* (}
+  printf '%s %s\n' "$(as_user podman container inspect --format '{{.Image}}' "${p%% *}")" "${ref%)}" >> "$tmp"
+done
+chmod 0644 "$tmp"
+mv -fT -- "$tmp" "$update_record"
 restarts_before=$(restarts)
 status=0
 report=$(as_user podman auto-update --format "$format") || status=$?
@@ -158,6 +193,7 @@ if [ "$status" -ne 0 ]; then echo "ztnet-infra: podman auto-update failed (exit 
 # unit; not the pod's, whose restart succeeds whatever its containers do).
 rolled=$(grep ' rolled back$' <<< "$report" || true)
 if settled; then
+  rm -f -- "$update_record"
   if [ -n "$rolled" ]; then
     printf 'ztnet-infra: podman rolled back %s: the new build did not start; the old image runs again and every container is healthy\n' "$rolled" >&2
     exit 1
@@ -169,16 +205,6 @@ if settled; then
   as_user podman image prune -f > /dev/null
   exit 0
 fi
-echo "ztnet-infra: the pod did not settle on the new build: rolling back" >&2
-for o in "${old_images[@]}"; do
-  as_user podman tag "${o%% *}" "${o#* }"
-  echo "ztnet-infra: ${o#* } names the image it named before the update again (${o%% *})" >&2
-done
-restarts_before=$(restarts)
-as_user systemctl --user restart -- "$pod_unit"
-if settled; then
-  printf 'ztnet-infra: the new build of %s did not start: rolled back, the old image runs again and every container is healthy\n' "${pending[@]}" >&2
-else
-  echo "ztnet-infra: the rollback did not settle either: see journalctl --user -u $pod_unit and ztnet-infra status" >&2
-fi
+roll_back
+printf 'ztnet-infra: the new build of %s did not start\n' "${pending[@]}" >&2
 exit 1

@@ -393,9 +393,30 @@ public class BackupSandboxTests
         Assert.Contains("container-caddy.service was restarted 4 times: its container does not start", r.Output);
         Assert.Contains($"podman tag sha256:3333 {CaddyRef}", Calls(box));
         Assert.Contains("systemctl --user restart -- ztnet-pod.service", Calls(box));
-        Assert.Contains($"the new build of caddy ({CaddyRef}) did not start: rolled back, the old image runs again and every container is healthy", r.Output);
+        Assert.Contains("rolled back, the old image runs again and every container is healthy", r.Output);
+        Assert.Contains($"the new build of caddy ({CaddyRef}) did not start", r.Output);
         Assert.DoesNotContain("podman image prune", Calls(box));
+        Assert.False(box.Bash("test -e /var/lib/ztnet-infra/auto-update").ExitCode == 0, "the record goes once the rollback is done");
         Assert.Single(box.Ok($"ls {Data}/backups").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    });
+
+    [SandboxFact]
+    public void An_auto_update_cut_off_before_the_pod_settled_is_rolled_back_by_the_next_run_from_its_record() => HostSandbox.Use(box =>
+    {
+        var s = Settings();
+        Deployed(box, s);
+        // The earlier run recorded the image Caddy ran, pulled a build that cannot start, and was
+        // killed before it could check: the tag names the new build, Caddy's unit keeps restarting.
+        box.Ok($"install -d -m 0755 /var/lib/ztnet-infra && printf 'sha256:3333 {CaddyRef}\\n' > /var/lib/ztnet-infra/auto-update");
+
+        var r = AutoUpdate(box, s, "broken", "updated");
+
+        Assert.True(r.ExitCode == 1, r.Output);
+        Assert.Contains("an earlier auto-update was cut off before the pod settled", r.Output);
+        Assert.Contains($"podman tag sha256:3333 {CaddyRef}", Calls(box));
+        Assert.Contains("rolled back, the old image runs again and every container is healthy", r.Output);
+        Assert.False(box.Bash("test -e /var/lib/ztnet-infra/auto-update").ExitCode == 0);
+        Assert.DoesNotContain("podman auto-update", Calls(box));
     });
 
     [SandboxFact]
