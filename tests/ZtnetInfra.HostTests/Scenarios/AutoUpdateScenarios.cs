@@ -8,9 +8,9 @@ namespace ZtnetInfra.HostTests.Scenarios;
 /// <summary>
 /// Auto-update on the VM (ztnet:autoUpdate, the default): a new build of the Caddy tag in the
 /// guest's registry is picked up by ztnet-auto-update.service after a backup, and the pod serves
-/// on it; a build that cannot start is rolled back and the stack keeps serving on the one before;
-/// the tag's original build comes back the same way, for the scenarios after. The registry
-/// fixture's tag is moved by TestHost/testhost-retag.py, as a push of a new build would.
+/// on it; a build that cannot start is rolled back and the stack keeps serving on the one before.
+/// The registry fixture's tag is moved by TestHost/testhost-retag.py, as a push of a new build
+/// would, and put back at the end.
 /// </summary>
 public sealed partial class StackOnTestHostTests
 {
@@ -95,12 +95,10 @@ public sealed partial class StackOnTestHostTests
         }
         finally
         {
-            // The tag's own build again, taken back by the same path (the scenarios after expect it).
+            // The registry as built, for the fresh applies after (the stack keeps the build it
+            // runs: no scenario after this one compares Caddy's build with the registry's).
             Retag("--restore");
             host.Guest.Root($"systemctl reset-failed {BackupUnits.AutoUpdateService}");
         }
-        (exit, _) = RunAutoUpdate(host.Guest.RootOk("date '+%Y-%m-%d %H:%M:%S'").Trim());
-        Assert.Equal(0, exit);
-        Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
     }
 }
