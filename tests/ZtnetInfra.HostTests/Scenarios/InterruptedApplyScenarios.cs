@@ -12,7 +12,7 @@ namespace ZtnetInfra.HostTests.Scenarios;
 /// </summary>
 public sealed partial class StackOnTestHostTests
 {
-    [Fact, Scenario(45), Trait("Suite", "Extended")]
+    [Fact, Scenario(45), Trait(ScenarioSuite.Trait, ScenarioSuite.Extended)]
     public async Task A_fresh_apply_cut_off_during_each_of_its_long_steps_is_finished_by_the_next_apply()
     {
         var s = host.Stack.Settings;

@@ -12,7 +12,7 @@ namespace ZtnetInfra.HostTests.Scenarios;
 /// </summary>
 public sealed partial class StackOnTestHostTests
 {
-    [Fact, Scenario(35), Trait("Suite", "Extended")]
+    [Fact, Scenario(35), Trait(ScenarioSuite.Trait, ScenarioSuite.Extended)]
     public async Task A_service_user_change_is_refused_while_the_data_is_the_old_users_and_setting_it_back_restores_the_stack()
     {
         host.EnsureApplied();

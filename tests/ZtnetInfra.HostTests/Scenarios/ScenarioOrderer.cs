@@ -10,6 +10,17 @@ public sealed class ScenarioAttribute(int order) : Attribute
     public int Order { get; } = order;
 }
 
+/// <summary>
+/// The suites of the scenarios: <c>[Trait(ScenarioSuite.Trait, ScenarioSuite.Extended)]</c> keeps a
+/// scenario out of the default run (tests/testhost/run-host-tests.sh filters on these names;
+/// TESTHOST_EXTENDED=1 runs it too).
+/// </summary>
+public static class ScenarioSuite
+{
+    public const string Trait = "Suite";
+    public const string Extended = "Extended";
+}
+
 /// <summary>Runs a class's tests in <see cref="ScenarioAttribute"/> order.</summary>
 public sealed class ScenarioOrderer : ITestCaseOrderer
 {

@@ -92,7 +92,7 @@ public sealed partial class StackOnTestHostTests
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
     }
 
-    [Fact, Scenario(12), Trait("Suite", "Extended")]
+    [Fact, Scenario(12), Trait(ScenarioSuite.Trait, ScenarioSuite.Extended)]
     public void The_gate_fails_naming_the_controller_when_ZeroTier_is_stopped()
     {
         host.EnsureApplied();
@@ -114,7 +114,7 @@ public sealed partial class StackOnTestHostTests
         Assert.True(again.ExitCode == 0, again.Stderr);
     }
 
-    [Fact, Scenario(13), Trait("Suite", "Extended")]
+    [Fact, Scenario(13), Trait(ScenarioSuite.Trait, ScenarioSuite.Extended)]
     public void The_gate_fails_when_ZTNet_started_before_ZeroTier_wrote_its_token()
     {
         host.EnsureApplied();
