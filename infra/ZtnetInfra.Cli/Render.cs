@@ -22,7 +22,8 @@ public static class Render
             throw;
         }
 
-        var (settings, errors) = SettingsReader.TryRead(config);
+        var readFile = StackFile.ReaderBeside(stackFile);
+        var (settings, errors) = SettingsReader.TryRead(config, readFile);
         if (settings is null)
         {
             foreach (var e in errors) stderr.WriteLine(e.ToString());
@@ -31,7 +32,7 @@ public static class Render
         }
 
         var plan = Planner.Build(settings);
-        RenderOutput.Replace(target, Renderer.Files(plan, config));
+        RenderOutput.Replace(target, Renderer.Files(plan, config, readFile));
         stdout.WriteLine($"rendered {plan.Units.Length} units and {plan.Steps.Length} steps to {outDir} (see {Path.Combine(outDir, "plan.md")})");
         foreach (var w in Warnings(settings)) stderr.WriteLine("warning: " + w);
         return ExitCodes.Ok;

@@ -9,11 +9,12 @@ namespace ZtnetInfra.Cli;
 public static class Renderer
 {
     /// <summary>Every file of a render, by path relative to the output directory.</summary>
-    public static IReadOnlyDictionary<string, string> Files(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config)
+    public static IReadOnlyDictionary<string, string> Files(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config, Func<string, string>? readFile = null)
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var unit in plan.Units) files[Path.Combine("units", unit.Name)] = unit.Render();
         files[Path.Combine("files", CaddyConfig.FileName)] = CaddyConfig.Json(plan.Settings);
+        if (plan.Settings.AcmeCaRootPem is { } root) files[Path.Combine("files", CaddyConfig.CaRootFileName)] = root;
         foreach (var (name, text) in BackupFiles(plan.Settings)) files[Path.Combine("backup", name)] = text;
         for (var i = 0; i < plan.Steps.Length; i++)
         {
@@ -23,7 +24,7 @@ public static class Renderer
         }
         // What `ztnet-infra status` sends (read-only), for review like every step's command.
         files[Path.Combine("status", "probe.sh")] = Core.Status.StatusProbe.For(plan).Command;
-        files["plan.md"] = PlanDocument(plan, config);
+        files["plan.md"] = PlanDocument(plan, config, readFile);
         return files;
     }
 
@@ -36,7 +37,7 @@ public static class Renderer
         foreach (var unit in BackupUnits.UnitsFor(s)) yield return (unit.Name, unit.Render());
     }
 
-    public static string PlanDocument(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config)
+    public static string PlanDocument(DeploymentPlan plan, IReadOnlyDictionary<string, ConfigValue> config, Func<string, string>? readFile = null)
     {
         var s = plan.Settings;
         var sb = new StringBuilder();
@@ -74,6 +75,8 @@ public static class Renderer
         sb.Append("\n## Units\n\n");
         foreach (var u in plan.Units) sb.Append($"- `units/{u.Name}` in `~{s.ServiceUser}/.config/systemd/user/`\n");
         sb.Append($"- `files/{CaddyConfig.FileName}` at `{CaddyConfig.HostPath(s)}` (written by `unit-caddy`)\n");
+        if (s.AcmeCaRootPem is not null)
+            sb.Append($"- `files/{CaddyConfig.CaRootFileName}` at `{CaddyConfig.CaRootHostPath(s)}` (ztnet:acmeCaRoot; written by `unit-caddy`)\n");
         foreach (var (name, _) in BackupFiles(s))
             sb.Append($"- `backup/{name}` at `{(name == "backup" ? BackupUnits.Program : $"{BackupUnits.UnitDirectory}/{name}")}` (root's; written by `{BackupSteps.BackupsStep}`)\n");
 
@@ -88,7 +91,7 @@ public static class Renderer
             var value = key.Secret
                 ? (config.ContainsKey(key.FullKey) ? "(secret, set)" : key.Default)
                 : config.TryGetValue(key.FullKey, out var v) ? $"`{v.Text}`" : $"default `{key.Default}`";
-            var affects = Affects(plan, SettingRadius.Of(config, key), key);
+            var affects = Affects(plan, SettingRadius.Of(config, key, readFile), key);
             sb.Append($"| `{key.FullKey}` | {value.Replace("|", "\\|")} | {affects} |\n");
         }
         return sb.ToString();

@@ -12,6 +12,13 @@ namespace ZtnetInfra.Cli;
 /// </summary>
 public static partial class StackFile
 {
+    /// <summary>
+    /// Reads a file a setting names (ztnet:acmeCaRoot), a relative path from the stack file's
+    /// directory: the project directory, where `pulumi` resolves it too (infra/ZtnetInfra's ProjectFiles).
+    /// </summary>
+    public static Func<string, string> ReaderBeside(string stackFile) =>
+        path => File.ReadAllText(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(stackFile))!, path));
+
     public static IReadOnlyDictionary<string, ConfigValue> ReadConfig(string path)
     {
         var root = Load(path, Decode(path, ReadBytes(path)));

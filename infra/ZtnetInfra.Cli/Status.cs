@@ -24,7 +24,7 @@ public static partial class Status
         IStatusTransport transport, TextWriter stdout, TextWriter stderr)
     {
         var config = StackFile.ReadConfig(stackFile);
-        var (settings, errors) = SettingsReader.TryRead(config);
+        var (settings, errors) = SettingsReader.TryRead(config, StackFile.ReaderBeside(stackFile));
         if (settings is null)
         {
             foreach (var e in errors) stderr.WriteLine(e.ToString());

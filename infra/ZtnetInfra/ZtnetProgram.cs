@@ -21,7 +21,7 @@ public class ZtnetProgram : Stack
     {
         var config = new Config(SettingKey.Namespace);
         var values = StackConfig.Read(config);
-        var (settings, errors) = SettingsReader.TryRead(values);
+        var (settings, errors) = SettingsReader.TryRead(values, ProjectFiles.Read);
 
         // The core sees only that a secret is set; its content rules are checked here, now, so a
         // bad user-set secret is reported with the other problems and never reaches a host.

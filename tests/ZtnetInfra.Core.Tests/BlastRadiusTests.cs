@@ -18,6 +18,9 @@ public class BlastRadiusTests
         ("dataDir", "/srv/ztnet", ["data-dirs", Gate, "unit-caddy", "unit-postgres", "unit-zerotier", "unit-ztnet", "backups"]),
         ("domain", "ztnet2.example.org", [Gate, "unit-caddy", "unit-ztnet"]),
         ("tlsMode", "internal", [Gate, "unit-caddy"]),
+        // Caddy's JSON (the acme issuers) and the gate (the CA its report names).
+        ("acmeEmail", "ops@example.org", [Gate, "unit-caddy"]),
+        ("acmeCa", "staging", [Gate, "unit-caddy"]),
         ("httpPort", "8080", [Gate, "unit-ztnet-pod", "unprivileged-ports"]),
         ("httpsPort", "8443", [Gate, "unit-ztnet", "unit-ztnet-pod"]),
         ("zerotierPort", "9994", [Gate, "unit-ztnet-pod"]),
@@ -81,6 +84,17 @@ public class BlastRadiusTests
     }
 
     [Fact]
+    public void A_private_CA_root_changes_only_Caddy_and_the_gate()
+    {
+        var ca = Stacks.With(("acmeCa", "https://ca.example.lan/acme/acme/directory"));
+        var withRoot = Stacks.With(("acmeCa", "https://ca.example.lan/acme/acme/directory"), ("acmeCaRoot", TestCertificates.RootPem("blast radius root")));
+        var otherRoot = Stacks.With(("acmeCa", "https://ca.example.lan/acme/acme/directory"), ("acmeCaRoot", TestCertificates.RootPem("blast radius root 2")));
+
+        Assert.Equal([Gate, "unit-caddy"], BlastRadius.Between(Stacks.Plan(ca), Stacks.Plan(withRoot)));
+        Assert.Equal([Gate, "unit-caddy"], BlastRadius.Between(Stacks.Plan(withRoot), Stacks.Plan(otherRoot)));
+    }
+
+    [Fact]
     public void A_first_repository_installs_restic_and_changes_only_the_backups_step()
     {
         Assert.Equal(["backups", Gate, "host-packages"], BlastRadius.Between(Stacks.Plan(Stacks.Minimal()), Stacks.Plan(WithRepository())));
@@ -92,7 +106,8 @@ public class BlastRadiusTests
     public void Every_setting_has_a_stated_blast_radius()
     {
         var stated = Cases().Concat(RepositoryCases()).Select(c => "ztnet:" + (string)c[0]).ToHashSet();
-        var unstated = SettingKeys.All.Where(k => !k.Secret && !stated.Contains(k.FullKey) && k != SettingKeys.BastionPort && k != SettingKeys.BastionUser && k != SettingKeys.BastionHostKey);
+        // acmeCaRoot needs acmeCa: A_private_CA_root_changes_only_Caddy_and_the_gate states it.
+        var unstated = SettingKeys.All.Where(k => !k.Secret && !stated.Contains(k.FullKey) && k != SettingKeys.AcmeCaRoot && k != SettingKeys.BastionPort && k != SettingKeys.BastionUser && k != SettingKeys.BastionHostKey);
 
         Assert.Empty(unstated);
     }

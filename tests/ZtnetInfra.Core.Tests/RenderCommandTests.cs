@@ -120,6 +120,29 @@ public class RenderCommandTests
         Directory.Delete(dir, recursive: true);
     }
 
+    [Fact]
+    public void A_ca_root_file_named_in_the_stack_is_read_beside_the_stack_file_and_rendered()
+    {
+        var root = TestCertificates.RootPem("render root");
+        var (dir, stack) = Stack(StackYaml + "\n  ztnet:acmeCa: https://ca.example.lan/acme/acme/directory\n  ztnet:acmeCaRoot: certs/lan-root.pem\n");
+        Directory.CreateDirectory(Path.Combine(dir, "certs"));
+        File.WriteAllText(Path.Combine(dir, "certs", "lan-root.pem"), root);
+        var outDir = Path.Combine(dir, "out");
+
+        // Rendered from another working directory: the path is the project's, not the shell's.
+        var (code, _, stderr) = Run("render", "--stack-file", stack, "--out", outDir);
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal(root, File.ReadAllText(Path.Combine(outDir, "files", "ztnet-infra-acme-ca-root.pem")));
+        Assert.Contains("files/ztnet-infra-acme-ca-root.pem", File.ReadAllText(Path.Combine(outDir, "plan.md")), StringComparison.Ordinal);
+
+        File.Delete(Path.Combine(dir, "certs", "lan-root.pem"));
+        var missing = Run("render", "--stack-file", stack, "--out", outDir);
+        Assert.Equal(2, missing.Code);
+        Assert.Contains("ztnet:acmeCaRoot: names a file that cannot be read", missing.Stderr, StringComparison.Ordinal);
+        Directory.Delete(dir, recursive: true);
+    }
+
     internal static (string Dir, string Stack) Stack(string yaml)
     {
         var dir = Tools.TempDir();

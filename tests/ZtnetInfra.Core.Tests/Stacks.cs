@@ -43,6 +43,10 @@ public static class Stacks
         // Backups copied off the host with backend credentials, on a schedule of their own; and none on a timer.
         ["offsite-backups"] = Secret(With(("backupRepository", "s3:https://s3.example.org/ztnet-backups"), ("backupSchedule", "*-*-* 03:30:00"),
             ("backupCheckSchedule", "Sun *-*-* 04:00:00"), ("backupsToKeep", "14")), "backupRepositoryPassword", "backupRepositoryEnvironment"),
+        // A private ACME CA with its root inline and an account e-mail; and Let's Encrypt with an e-mail (ZeroSSL as fallback).
+        ["private-acme"] = With(("acmeCa", "https://ca.example.lan:9000/acme/acme/directory"), ("acmeCaRoot", TestCertificates.RootPem("ztnet-tests private CA")),
+            ("acmeEmail", "ops@example.org")),
+        ["acme-email"] = With(("acmeEmail", "admin@example.org")),
         ["no-backup-timer"] = Secret(With(("backupSchedule", "off"), ("backupRepository", "/mnt/offsite/restic"), ("backupCheckSchedule", "off")), "backupRepositoryPassword"),
     };
 

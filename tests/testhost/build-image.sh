@@ -8,7 +8,10 @@
 #   base.raw            ext4 root file system of a Debian $TESTHOST_SUITE VM (read-only; each boot
 #                       writes to a throw-away overlay): systemd, OpenSSH (keys only), sudo,
 #                       polkitd, podman, passt, uidmap, dbus-user-session, curl, python3, restic,
-#                       systemd-networkd with wait-online, and the registry fixture below
+#                       systemd-networkd with wait-online, the registry fixture below, and
+#                       Pebble (Debian's pebble, Let's Encrypt's ACME test server) for the
+#                       ACME scenarios, with a TLS certificate from a lab root made here
+#   pebble-directory-root.pem  that root (the guest has it at /etc/testhost-pebble/directory-root.pem)
 #   vmlinuz, initrd.img for qemu -kernel/-initrd
 #   id_ed25519[.pub]    login key of $TESTHOST_USER (sudo NOPASSWD) and of root
 #   host_ed25519.pub    the guest's SSH host key: the line the tests pin
@@ -56,7 +59,7 @@ fi
 # ------------------------------------------------------------------ packages of this machine
 need=()
 for pair in qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils debootstrap:debootstrap podman:podman \
-            mkfs.ext4:e2fsprogs ssh-keygen:openssh-client ssh:openssh-client python3:python3; do
+            mkfs.ext4:e2fsprogs ssh-keygen:openssh-client ssh:openssh-client python3:python3 openssl:openssl; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair##*:}")
 done
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
@@ -183,7 +186,7 @@ log "registry layout: $(du -sh "$WORK/registry" | cut -f1)"
 
 # ------------------------------------------------------------------ VM root file system
 log "VM: debootstrap $TESTHOST_SUITE"
-debootstrap_to "$TESTHOST_SUITE" "$ROOTFS" systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,openssh-server,sudo,iproute2,curl,ca-certificates,procps,kmod,uidmap,passt,netbase,python3-minimal,libpython3-stdlib,restic
+debootstrap_to "$TESTHOST_SUITE" "$ROOTFS" systemd-sysv,udev,dbus,dbus-user-session,libpam-systemd,openssh-server,sudo,iproute2,curl,ca-certificates,procps,kmod,uidmap,passt,netbase,python3-minimal,libpython3-stdlib,restic,pebble
 mount -t proc proc "$ROOTFS/proc"
 mount -t sysfs sys "$ROOTFS/sys"
 mount --bind /dev "$ROOTFS/dev"
@@ -239,6 +242,32 @@ install -D -m 0755 "$HERE/guest/testhost-registry.py" "$ROOTFS/usr/local/lib/tes
 install -D -m 0644 "$HERE/guest/testhost-registry.service" "$ROOTFS/etc/systemd/system/testhost-registry.service"
 install -D -m 0644 "$HERE/guest/50-testhost-registry.conf" "$ROOTFS/etc/containers/registries.conf.d/50-testhost-registry.conf"
 in_chroot systemctl enable testhost-registry.service >/dev/null 2>&1
+
+log "VM: Pebble ACME fixture"
+# The guest resolves the test domain to itself: Pebble's VA validates through the published ports.
+printf '127.0.0.1 ztnet.test\n' >> "$ROOTFS/etc/hosts"
+# Pebble's directory certificate: a lab root (the stack's ztnet:acmeCaRoot) and a leaf for the
+# names a container of the pod, or this host, uses to reach it.
+pki=$WORK/pebble-pki
+rm -rf "$pki"; mkdir -p "$pki"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj '/CN=ztnet-testhost ACME directory root' \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+  -keyout "$pki/root.key" -out "$pki/root.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=host.containers.internal' \
+  -keyout "$pki/directory.key" -out "$pki/directory.csr" 2>/dev/null
+printf 'subjectAltName=DNS:host.containers.internal,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n' > "$pki/ext"
+openssl x509 -req -in "$pki/directory.csr" -CA "$pki/root.pem" -CAkey "$pki/root.key" -CAcreateserial -days 3650 \
+  -extfile "$pki/ext" -out "$pki/directory.pem" 2>/dev/null
+install -d -m 0755 "$ROOTFS/etc/testhost-pebble"
+install -m 0644 "$pki/root.pem" "$ROOTFS/etc/testhost-pebble/directory-root.pem"
+install -m 0644 "$pki/directory.pem" "$ROOTFS/etc/testhost-pebble/directory.pem"
+# Read by Pebble's DynamicUser; a throw-away key of a lab that has no outside network.
+install -m 0644 "$pki/directory.key" "$ROOTFS/etc/testhost-pebble/directory.key"
+install -m 0644 "$HERE/guest/pebble-config.json" "$ROOTFS/etc/testhost-pebble/pebble-config.json"
+install -m 0644 "$HERE/guest/testhost-pebble.service" "$ROOTFS/etc/systemd/system/testhost-pebble.service"
+in_chroot systemctl enable testhost-pebble.service >/dev/null 2>&1
+cp "$pki/root.pem" "$OUT/pebble-directory-root.pem"
+rm -rf "$pki"
 
 cp -L "$ROOTFS/vmlinuz" "$OUT/vmlinuz"
 cp -L "$ROOTFS/initrd.img" "$OUT/initrd.img"

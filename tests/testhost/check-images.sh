@@ -157,6 +157,14 @@ logs_have() { c_logs "$1" | grep -q -- "$2"; }
 count_in_logs() { test "$(c_logs "$1" | grep -c -- "$2")" = "$3"; }
 psql_tcp() { local n=$1; shift; x "$n" "$@" psql -X -w -h 127.0.0.1 -U postgres -d ztnet -c 'select 1'; }
 psql_sock() { x "$1" psql -X -w -h /var/run/postgresql -U postgres -d ztnet -tAc "$2"; }
+# /bin/sh and the sh, sed, grep and wget on PATH are busybox, as in the Alpine images (each
+# resolves to /usr/bin/busybox, and the one that answers says BusyBox).
+# shellcheck disable=SC2016 # expanded inside the container
+busybox_tools() {
+  x "$1" sh -c 'test "$(readlink -f /bin/sh)" = /usr/bin/busybox || exit 1
+    for t in sh sed grep wget; do p=$(command -v "$t") && test "$(readlink -f "$p")" = /usr/bin/busybox || exit 1; done
+    sed --help 2>&1 | grep -q BusyBox && grep --help 2>&1 | grep -q BusyBox && wget --help 2>&1 | grep -q BusyBox'
+}
 seconds_to_stop() { local t0; t0=$(date +%s); c_stop "$1" "$2"; echo $(( $(date +%s) - t0 )); }
 
 # ------------------------------------------------------------------ PostgreSQL
@@ -171,6 +179,7 @@ check "postgres: major 15 ($(x pg1 postgres --version 2>&1))" pg_major_15
 check "postgres: default args: TCP login from 127.0.0.1 WITHOUT password succeeds (trust, as upstream)" psql_tcp pg1
 check "postgres: default args: pg_hba.conf keeps 127.0.0.1/32 and ::1/128 trust, ends with host all all all scram-sha-256" \
   sh -c "grep -Eq '^host +all +all +127.0.0.1/32 +trust' '$DIR/data/pg1/pg_hba.conf' && grep -Eq '^host +all +all +::1/128 +trust' '$DIR/data/pg1/pg_hba.conf' && tail -1 '$DIR/data/pg1/pg_hba.conf' | grep -qx 'host all all all scram-sha-256'"
+check "postgres: /bin/sh, sh, sed, grep and wget are busybox (as the Alpine image's)" busybox_tools pg1
 check "postgres: listen_addresses is '*'" test "$(psql_sock pg1 'show listen_addresses')" = '*'
 check "postgres: POSTGRES_DB created" test "$(psql_sock pg1 "select datname from pg_database where datname='ztnet'")" = ztnet
 check "postgres: server runs as uid 70, data directory owned by 70" \
@@ -271,6 +280,7 @@ for pair in "caddy1:$CADDY:1" "caddy2:$CADDY2:2"; do
   check "caddy variant $variant: busybox wget -q -O- http://127.0.0.1:80/ answers the variant" wait_for 30 caddy_says "$c" "$variant"
   check "caddy variant $variant: curl answers too" x "$c" curl -sf http://127.0.0.1:80/
 done
+check "caddy: /bin/sh, sh, sed, grep and wget are busybox (as the Alpine image's)" busybox_tools caddy1
 caddy_2114() { x caddy1 caddy version | grep -Eq '^v?2\.11\.4'; }
 check "caddy: version 2.11.4 ($(x caddy1 caddy version 2>&1 | cut -d' ' -f1))" caddy_2114
 # shellcheck disable=SC2016 # expanded inside the container

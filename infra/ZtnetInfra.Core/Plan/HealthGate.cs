@@ -36,7 +36,11 @@ internal static class HealthGate
             // An IP as domain is reached at that IP, not through --resolve to 127.0.0.1.
             .Var("domain", st.DomainIsIpAddress ? "" : st.Domain)
             .Var("port", st.HttpsPort)
-            .Var("ca", st.TlsMode == TlsMode.Internal ? $"{ServiceCatalogue.DataPath(st, "caddy_data")}/caddy/pki/authorities/local/root.crt" : "")
+            .Var("ca", TrustAnchor(st))
+            // Let's Encrypt's staging roots are in no trust store: its certificates are not checked (the gate says so).
+            .Var("unverified", st.AcmeCa == Validate.LetsEncryptStaging ? "1" : "")
+            .Var("acme_ca", st.TlsMode == TlsMode.Internal ? "" : st.AcmeCa ?? DefaultIssuersName)
+            .Var("caddy_container", ServiceCatalogue.Caddy.Name)
             .Var("timeout", st.HealthTimeoutSeconds)
             .Var("rounds", RoundsInARow)
             .Var("window", StableSeconds)
@@ -52,6 +56,18 @@ internal static class HealthGate
         return f.Make("health-gate", "ZTNet answers through Caddy; controller and database checked", StepAccount.ServiceUser, s,
             dependsOn: dependsOn, secrets: [PlanSecret.PostgresPassword, PlanSecret.AuthSecret]);
     }
+
+    /// <summary>How the report names the CA when ztnet:acmeCa is not set.</summary>
+    public const string DefaultIssuersName = "https://acme-v02.api.letsencrypt.org/directory (Caddy default)";
+
+    /// <summary>
+    /// What the served certificate must chain to: Caddy's local root (internal), the roots of
+    /// ztnet:acmeCaRoot (a private CA issues from them), or the host's trust store (empty).
+    /// </summary>
+    private static string TrustAnchor(StackSettings st) =>
+        st.TlsMode == TlsMode.Internal ? $"{ServiceCatalogue.DataPath(st, "caddy_data")}/caddy/pki/authorities/local/root.crt"
+        : st.AcmeCaRootPem is not null ? CaddyConfig.CaRootHostPath(st)
+        : "";
 
     private static string Digest(IReadOnlyList<RemoteStep> steps)
     {

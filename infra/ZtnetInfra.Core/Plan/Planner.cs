@@ -42,7 +42,8 @@ public static class Planner
             if (unitSteps.Count > 1) deps.Add(unitSteps[^1]);
             var step = PodSteps.Unit(f, unit, $"unit-{c.Name}", deps, c.Name,
                 c == ServiceCatalogue.Postgres ? s : null,
-                c == ServiceCatalogue.Caddy ? (CaddyConfig.HostPath(s), CaddyConfig.Json(s)) : null);
+                c == ServiceCatalogue.Caddy ? (CaddyConfig.HostPath(s), CaddyConfig.Json(s)) : null,
+                c == ServiceCatalogue.Caddy ? (CaddyConfig.CaRootHostPath(s), s.AcmeCaRootPem) : null);
             steps.Add(step);
             unitSteps.Add(step.Name);
         }

@@ -33,7 +33,7 @@ internal static class PodSteps
     }
 
     public static RemoteStep Unit(StepFactory f, UnitFile unit, string stepName, IEnumerable<string> dependsOn, string? containerName,
-        StackSettings? postgresGuard = null, (string HostPath, string Content)? configFile = null)
+        StackSettings? postgresGuard = null, (string HostPath, string Content)? configFile = null, (string HostPath, string? Content)? rootFile = null)
     {
         var purpose = $"write {unit.Name}{(configFile is null ? "" : " and its configuration file")}; when either text changed, restart it if it runs (an edit takes effect, nothing else moves)";
         var create = postgresGuard is null
@@ -46,9 +46,13 @@ internal static class PodSteps
             .Var("config_file", configFile?.HostPath ?? "");
         if (configFile is { } cf) create.Text("config_text", cf.Content);
         else create.Var("config_text", "");
+        create.Var("root_file", rootFile?.HostPath ?? "");
+        if (rootFile?.Content is { } rootText) create.Text("root_text", rootText);
+        else create.Var("root_text", "");
         var delete = new Script($"stop, disable and remove {unit.Name}", "unit.delete.sh")
             .Var("unit_name", unit.Name)
             .Var("config_file", configFile?.HostPath ?? "")
+            .Var("root_file", rootFile?.HostPath ?? "")
             .Var("container", containerName ?? "")
             .Var("pod_name", ServiceCatalogue.PodName);
         return f.Make(stepName, $"Unit {unit.Name}", StepAccount.ServiceUser, create, delete: delete, dependsOn: dependsOn);

@@ -62,7 +62,8 @@ public sealed record StepInputs(
 public static class SettingRadius
 {
     /// <summary>Null when no other valid value of <paramref name="key"/> could be found to compare with.</summary>
-    public static IReadOnlyList<string>? Of(IReadOnlyDictionary<string, ConfigValue> config, SettingKey key)
+    /// <param name="readFile">As <see cref="SettingsReader.TryRead"/>: reads the files settings name on the workstation.</param>
+    public static IReadOnlyList<string>? Of(IReadOnlyDictionary<string, ConfigValue> config, SettingKey key, Func<string, string>? readFile = null)
     {
         // The repository's password, environment and check schedule mean something only with a
         // repository: on a stack without one they are compared on that stack with one.
@@ -75,14 +76,14 @@ public static class SettingRadius
                 [SettingKeys.BackupRepositoryPassword.FullKey] = ConfigValue.Secure(),
             };
         }
-        var settings = SettingsReader.Read(config);
+        var settings = SettingsReader.Read(config, readFile);
         var tokens = StepInputs.SecretTokens(settings);
         var before = StepInputs.Of(Planner.Build(settings), tokens);
         if (key.Secret)
         {
             // A new value, or a first one where the stack had none (generated, or the SSH agent).
             var changed = new Dictionary<string, ConfigValue>(config) { [key.FullKey] = ConfigValue.Secure() };
-            var changedSettings = SettingsReader.Read(changed);
+            var changedSettings = SettingsReader.Read(changed, readFile);
             var changedTokens = StepInputs.SecretTokens(changedSettings);
             changedTokens[key] = "changed";
             return StepInputs.Changed(before, StepInputs.Of(Planner.Build(changedSettings), changedTokens));
@@ -94,7 +95,7 @@ public static class SettingRadius
             var changed = new Dictionary<string, ConfigValue>(config) { [key.FullKey] = ConfigValue.Plain(candidate) };
             // A repository comes with its password (required with it).
             if (key == SettingKeys.BackupRepository) changed.TryAdd(SettingKeys.BackupRepositoryPassword.FullKey, ConfigValue.Secure());
-            var (changedSettings, errors) = SettingsReader.TryRead(changed);
+            var (changedSettings, errors) = SettingsReader.TryRead(changed, readFile);
             if (changedSettings is null || errors.Count > 0 || changedSettings == settings) continue;
             return StepInputs.Changed(before, StepInputs.Of(Planner.Build(changedSettings), StepInputs.SecretTokens(changedSettings)));
         }

@@ -9,13 +9,15 @@
 # runs again after any change that reaches the host; its stdin (the secrets) changes with a rotation.
 # Inputs: url (the public health URL), domain and port (curl --resolve to 127.0.0.1; domain empty
 # for an IP address, which is reached at itself: curl sends no SNI for an IP, so Caddy picks the
-# certificate by the address the connection arrived on), ca (Caddy's local CA root, or empty in
-# ACME mode), timeout (ztnet:healthTimeoutSeconds), rounds (passing rounds in a row), window
+# certificate by the address the connection arrived on), ca (what the certificate must chain to:
+# Caddy's local CA root, ztnet:acmeCaRoot's file, or empty for the host's trust store), unverified
+# (1: the certificate is not checked, for Let's Encrypt's staging CA, whose roots no store holds), acme_ca (the ACME CA the report names, empty with Caddy's local
+# CA), caddy_container, timeout (ztnet:healthTimeoutSeconds), rounds (passing rounds in a row), window
 # (seconds those rounds must span at least), token (ZeroTier's
 # authtoken.secret), units and containers (arrays, for the report), pg_container,
 # ztnet_container, ztnet_unit, db_role, db_superuser, db_name; stdin: the database password, then
 # the auth secret (not used).
-: "${url:?}" "${domain?}" "${port:?}" "${ca?}" "${timeout:?}" "${rounds:?}" "${window:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
+: "${url:?}" "${domain?}" "${port:?}" "${ca?}" "${unverified?}" "${acme_ca?}" "${caddy_container:?}" "${timeout:?}" "${rounds:?}" "${window:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
 : "${pg_container:?}" "${ztnet_container:?}" "${ztnet_unit:?}" "${db_role:?}" "${db_superuser:?}" "${db_name:?}"
 IFS= read -r pg_password || true
 IFS= read -r _ || true
@@ -24,6 +26,7 @@ trap 'rm -f "$body"' EXIT
 args=(--silent --show-error --max-time 20 --output "$body" --write-out '%{http_code}')
 if [ -n "$domain" ]; then args+=(--resolve "$domain:$port:127.0.0.1"); fi
 if [ -n "$ca" ]; then args+=(--cacert "$ca"); fi
+if [ -n "$unverified" ]; then args+=(--insecure); fi
 # A TCP login from inside the pod with the current password, as ROLE, running SQL. The password
 # reaches psql on stdin and lives only in that process's environment.
 tcp_login() {
@@ -37,7 +40,11 @@ tcp_login() {
 check() {
   local code zt_started token_time zt_token
   if [ -n "$ca" ] && [ ! -f "$ca" ]; then last="Caddy has not created its local CA ($ca) yet"; where=caddy; return 1; fi
-  if ! code=$(curl "${args[@]}" "$url" 2>&1); then last="HTTPS through Caddy: $code"; where=caddy; return 1; fi
+  if ! code=$(curl "${args[@]}" "$url" 2>&1); then
+    last="HTTPS through Caddy: $code"
+    if [ -n "$acme_ca" ]; then last="$last (with ACME, Caddy serves no certificate until the CA $acme_ca has issued one)"; fi
+    where=caddy; return 1
+  fi
   if [ "$code" != 200 ]; then last="HTTPS through Caddy answered $code (want 200): $(head -c 200 "$body")"; where=ztnet; return 1; fi
   if ! grep -Eq '"ok" *: *true' "$body"; then last="$url answered 200 without {\"ok\":true}: $(head -c 200 "$body")"; where=ztnet; return 1; fi
   # The token goes to curl on its standard input (a config line), never on a command line. The
@@ -95,7 +102,20 @@ report() {
       echo "ztnet-infra:   container $c: not running" >&2
     fi
   done
+  if [ "$where" = caddy ] && [ -n "$acme_ca" ]; then acme_report; fi
   echo "ztnet-infra: look at: journalctl --user -u container-$where.service -n 100 (as the service user), or sudo journalctl _UID=$(id -u) -n 100" >&2
+}
+# What Caddy's certificate maintenance logged (JSON lines, logger tls.obtain or tls.issuance.acme:
+# caddyserver/certmagic, config.go obtainCert): its last error, shown as Caddy wrote it.
+acme_report() {
+  local errors
+  errors=$(podman logs --tail 400 "$caddy_container" 2>&1 | grep -E '"logger":"tls\.(obtain|issuance\.acme)' | grep -F '"level":"error"' | tail -n 2 || true)
+  if [ -n "$errors" ]; then
+    echo "ztnet-infra: ACME: Caddy could not get a certificate for ${domain:-the domain} from the CA $acme_ca; its last errors:" >&2
+    printf '%s\n' "$errors" | cut -c1-600 | sed 's/^/ztnet-infra:     /' >&2
+  else
+    echo "ztnet-infra: ACME: Caddy logged no error from the CA $acme_ca, and has no certificate from it yet (is port 80 or 443 reachable from the CA? does the domain resolve to this host?)" >&2
+  fi
 }
 # Healthy means: $rounds rounds in a row pass, the first of them full, spanning at least $window
 # seconds, and no container started again between them (a service that flaps is not healthy,
@@ -125,5 +145,6 @@ while :; do
   if [ "$SECONDS" -ge "$deadline" ]; then report; exit 1; fi
   sleep 1
 done
+if [ -n "$unverified" ]; then echo "ztnet-infra: the certificate was not checked: Let's Encrypt's staging CA issues from roots no trust store holds"; fi
 echo "ztnet-infra: ZTNet answers $url through Caddy; the controller and the database answer as they should ($passed rounds in a row over $((SECONDS - first)) s, no container restarted)"
 echo "ztnet-infra: the gate took $((SECONDS - began)) s: the first passing round began after $((first - began)) s; the passing rounds took ${rounds_took}s"

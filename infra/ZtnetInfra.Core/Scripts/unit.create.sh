@@ -6,15 +6,26 @@
 # edit or a stopped unit) once enable-units has run (its record is there), the unit is enabled
 # again and the pod's units are started, as enable-units left them.
 # Inputs: unit_name, unit_text (the unit file), config_file, config_text (a configuration file
-# written beside the unit, or both empty), units (array: every unit of the pod, in start order),
+# written beside the unit, or both empty), root_file, root_text (for Caddy: the ACME CA's root
+# certificates, written beside it; an empty root_text removes the file: the setting was taken
+# out), units (array: every unit of the pod, in start order),
 # enabled_record (enable-units' record, relative to the home directory).
 # uses: write-file.sh
-: "${unit_name:?}" "${unit_text:?}" "${config_file?}" "${config_text?}" "${units[0]:?}" "${enabled_record:?}"
+: "${unit_name:?}" "${unit_text:?}" "${config_file?}" "${config_text?}" "${root_file?}" "${root_text?}" "${units[0]:?}" "${enabled_record:?}"
 changed=0
 config_changed=0
+if [ -n "$root_file" ]; then
+  if [ -n "$root_text" ]; then
+    write_file "$root_file" 0644 "$root_text"
+    config_changed=$changed
+  elif [ -e "$root_file" ] || [ -L "$root_file" ]; then
+    rm -f "$root_file"
+    config_changed=1
+  fi
+fi
 if [ -n "$config_file" ]; then
   write_file "$config_file" 0644 "$config_text"
-  config_changed=$changed
+  if [ "$changed" -eq 1 ]; then config_changed=1; fi
 fi
 write_file "$HOME/.config/systemd/user/$unit_name" 0644 "$unit_text"
 if [ "$config_changed" -eq 1 ]; then changed=1; fi

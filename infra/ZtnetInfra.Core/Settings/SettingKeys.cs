@@ -38,6 +38,9 @@ public static class SettingKeys
     public static readonly SettingKey DataDir = new("dataDir", "/opt/ztnet-data", "Directory holding the database, ZeroTier identity and Caddy certificates.", "/srv/ztnet");
     public static readonly SettingKey Domain = new("domain", "(required)", "Public DNS name of the ZTNet UI, served by Caddy; with tlsMode internal also an IPv4 address (LAN).", "ztnet.example.org", Required: true, Alternate: "ztnet2.example.org");
     public static readonly SettingKey TlsMode = new("tlsMode", "acme", "acme: public certificate (domain must resolve here, port 80 or 443 reachable); internal: Caddy's local CA for LAN use.", "internal");
+    public static readonly SettingKey AcmeEmail = new("acmeEmail", "(none)", "With tlsMode acme: the ACME account's contact address (the CA's expiry and problem notices). With it and no acmeCa, Caddy asks Let's Encrypt and falls back to ZeroSSL, as Caddy does given an e-mail.", "admin@example.org", Alternate: "ops@example.org");
+    public static readonly SettingKey AcmeCa = new("acmeCa", "(Let's Encrypt, Caddy's default)", "With tlsMode acme: the ACME directory URL of another CA (https://; a private step-ca, Pebble or corporate CA), or staging for Let's Encrypt's staging directory (untrusted test certificates, high rate limits).", "https://ca.example.lan/acme/acme/directory", Alternate: "staging");
+    public static readonly SettingKey AcmeCaRoot = new("acmeCaRoot", "(none: the public roots)", "With acmeCa: the CA's root certificate(s), PEM, given inline or as a file path on the workstation (relative to the project directory). Caddy trusts them when it talks to the CA, and the health gate checks the served certificate against them.", "./lan-ca-root.pem");
     public static readonly SettingKey HttpPort = new("httpPort", "80", "Host port for HTTP (redirects and ACME challenges).", "80", Alternate: "8080");
     public static readonly SettingKey HttpsPort = new("httpsPort", "443", "Host port for HTTPS.", "443", Alternate: "8443");
     public static readonly SettingKey ZerotierPort = new("zerotierPort", "9993", "Host UDP port for ZeroTier.", "9993", Alternate: "9994");
@@ -63,7 +66,7 @@ public static class SettingKeys
     public static IReadOnlyList<SettingKey> All { get; } =
     [
         Host, SshPort, SshUser, SshHostKey, SshPrivateKey, BastionHost, BastionPort, BastionUser, BastionHostKey,
-        ServiceUser, DataDir, Domain, TlsMode, HttpPort, HttpsPort, ZerotierPort,
+        ServiceUser, DataDir, Domain, TlsMode, AcmeEmail, AcmeCa, AcmeCaRoot, HttpPort, HttpsPort, ZerotierPort,
         PostgresImage, ZerotierImage, ZtnetImage, CaddyImage, ZtnetHealthPath,
         AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, AllowPortsBelow80, HealthTimeoutSeconds,
         BackupSchedule, BackupsToKeep, BackupRepository, BackupCheckSchedule,

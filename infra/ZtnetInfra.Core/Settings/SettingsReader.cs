@@ -6,14 +6,19 @@ namespace ZtnetInfra.Core.Settings;
 /// </summary>
 public static class SettingsReader
 {
-    public static StackSettings Read(IReadOnlyDictionary<string, ConfigValue> config)
+    public static StackSettings Read(IReadOnlyDictionary<string, ConfigValue> config, Func<string, string>? readFile = null)
     {
-        var (settings, errors) = TryRead(config);
+        var (settings, errors) = TryRead(config, readFile);
         if (settings is null) throw new InvalidSettingsException(errors);
         return settings;
     }
 
-    public static (StackSettings? Settings, IReadOnlyList<SettingError> Errors) TryRead(IReadOnlyDictionary<string, ConfigValue> config)
+    /// <param name="readFile">
+    /// Reads a file on the workstation (a path as the stack gives it, relative to the project
+    /// directory) for the settings that may name one (ztnet:acmeCaRoot); null where there is no
+    /// workstation (a path is then refused, naming the key).
+    /// </param>
+    public static (StackSettings? Settings, IReadOnlyList<SettingError> Errors) TryRead(IReadOnlyDictionary<string, ConfigValue> config, Func<string, string>? readFile = null)
     {
         var errors = new List<SettingError>();
         var r = new Reader(config, errors);
@@ -43,6 +48,9 @@ public static class SettingsReader
         var dataDir = r.Text(SettingKeys.DataDir, Validate.DataDirectory);
         var domain = r.Text(SettingKeys.Domain, Validate.Domain);
         var tls = r.Text(SettingKeys.TlsMode, v => v is "acme" or "internal" ? null : "must be acme or internal");
+        var acmeEmail = r.Text(SettingKeys.AcmeEmail, Validate.Email);
+        var acmeCa = r.Text(SettingKeys.AcmeCa, Validate.AcmeDirectory);
+        var acmeCaRoot = r.Pem(SettingKeys.AcmeCaRoot, readFile);
         var httpPort = r.Port(SettingKeys.HttpPort);
         var httpsPort = r.Port(SettingKeys.HttpsPort);
         var ztPort = r.Port(SettingKeys.ZerotierPort);
@@ -106,6 +114,19 @@ public static class SettingsReader
             if (effectiveHttp is { } p80 && effectiveHttps is { } p443 && p80 != 80 && p443 != 443)
                 errors.Add(new SettingError(SettingKeys.TlsMode.FullKey, $"acme needs port 80 or 443 published as such for its challenges (httpPort {p80}, httpsPort {p443}); use internal, or publish 80 or 443", "internal"));
         }
+        // The ACME settings shape the acme issuer only: with Caddy's local CA they would be ignored
+        // silently, and a root is for a CA named in ztnet:acmeCa.
+        if (effectiveTls == "internal")
+        {
+            foreach (var k in new[] { SettingKeys.AcmeEmail, SettingKeys.AcmeCa, SettingKeys.AcmeCaRoot })
+            {
+                if (config.ContainsKey(k.FullKey))
+                    errors.Add(new SettingError(k.FullKey, "is set but ztnet:tlsMode is internal (Caddy's own CA; no ACME account or directory is used)", $"pulumi config rm {k.FullKey}, or pulumi config set ztnet:tlsMode acme"));
+            }
+        }
+        else if (config.ContainsKey(SettingKeys.AcmeCaRoot.FullKey) && !config.ContainsKey(SettingKeys.AcmeCa.FullKey))
+            errors.Add(new SettingError(SettingKeys.AcmeCaRoot.FullKey, "is set but ztnet:acmeCa is not: the public CAs' roots are already trusted; a root is for the CA ztnet:acmeCa names", $"pulumi config set ztnet:acmeCa {SettingKeys.AcmeCa.Example}, or pulumi config rm ztnet:acmeCaRoot"));
+
         // The service account is created, lingered and (on a purge) deleted by the stack: it must not be a login it runs through.
         // Compared only where both sides are valid (a default counts when the key is absent).
         var svc = Effective(config, SettingKeys.ServiceUser, serviceUser, "ztnet");
@@ -158,6 +179,9 @@ public static class SettingsReader
             DataDir = dataDir ?? "/opt/ztnet-data",
             Domain = domain!,
             TlsMode = effectiveTls == "internal" ? TlsMode.Internal : TlsMode.Acme,
+            AcmeEmail = acmeEmail,
+            AcmeCa = acmeCa == "staging" ? Validate.LetsEncryptStaging : acmeCa,
+            AcmeCaRootPem = acmeCaRoot,
             HttpPort = httpPort ?? 80,
             HttpsPort = httpsPort ?? 443,
             ZerotierPort = ztPort ?? 9993,
@@ -277,6 +301,30 @@ public static class SettingsReader
             if (problem is null) return text;
             errors.Add(new SettingError(key.FullKey, $"{problem} (got \"{Validate.Show(text)}\")", key.Example));
             return null;
+        }
+
+        /// <summary>PEM certificates given inline, or read from the workstation file the value names; normalised.</summary>
+        public string? Pem(SettingKey key, Func<string, string>? readFile)
+        {
+            string normalised = "";
+            var given = Text(key, v =>
+            {
+                if (Validate.IsInlinePem(v)) return Validate.CertificatePem(v, out normalised);
+                if (v.Length is 0 or > 4096 || v.Any(char.IsControl)) return "must be PEM text or the path of a PEM file on the workstation";
+                if (readFile is null) return "names a file, and no file can be read here: give the PEM text itself";
+                string content;
+                try
+                {
+                    content = readFile(v);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                {
+                    return $"names a file that cannot be read on this workstation ({e.GetType().Name}: {e.Message})";
+                }
+                var problem = Validate.CertificatePem(content, out normalised);
+                return problem is null ? null : $"names a file whose content {problem}";
+            });
+            return given is null ? null : normalised;
         }
 
         public int? Port(SettingKey key)

@@ -15,6 +15,15 @@ public sealed record StackSettings
     public string DataDir { get; init; } = "/opt/ztnet-data";
     public required string Domain { get; init; }
     public TlsMode TlsMode { get; init; } = TlsMode.Acme;
+
+    /// <summary>ztnet:acmeEmail: the ACME account's contact address, or null.</summary>
+    public string? AcmeEmail { get; init; }
+
+    /// <summary>ztnet:acmeCa: the ACME directory URL ("staging" already expanded), or null for Caddy's default issuers.</summary>
+    public string? AcmeCa { get; init; }
+
+    /// <summary>ztnet:acmeCaRoot: the CA's root certificates as normalised PEM (read from the workstation file when a path was given), or null.</summary>
+    public string? AcmeCaRootPem { get; init; }
     public int HttpPort { get; init; } = 80;
     public int HttpsPort { get; init; } = 443;
     public int ZerotierPort { get; init; } = 9993;

@@ -180,6 +180,74 @@ internal static partial class Validate
         return path.StartsWith('/') ? path.TrimEnd('/') : null;
     }
 
+    /// <summary>
+    /// ztnet:acmeEmail: one plain address (local part of the characters RFC 5322's dot-atom allows,
+    /// less those a shell or JSON would treat specially, @ a DNS name with a dot). Caddy passes it
+    /// to the CA as the account's mailto: contact (caddytls/acmeissuer.go, Email).
+    /// </summary>
+    public static string? Email(string v)
+    {
+        const string problem = "must be one e-mail address, such as admin@example.org";
+        if (v.Length > 254) return problem + " (at most 254 characters)";
+        var at = v.LastIndexOf('@');
+        if (at <= 0 || at > 64 || !EmailLocalRegex().IsMatch(v[..at])) return problem;
+        var domain = v[(at + 1)..];
+        return Hostname(domain) is null && domain.Contains('.') ? null : problem;
+    }
+
+    /// <summary>Let's Encrypt's staging directory: ztnet:acmeCa staging.</summary>
+    public const string LetsEncryptStaging = "https://acme-staging-v02.api.letsencrypt.org/directory";
+
+    /// <summary>ztnet:acmeCa: "staging", or an https:// directory URL (host a DNS name or IPv4 address, optional port and path), nothing Caddy or a shell would read otherwise.</summary>
+    public static string? AcmeDirectory(string v)
+    {
+        const string problem = "must be staging or an https:// ACME directory URL, such as https://ca.example.lan/acme/acme/directory";
+        if (v == "staging") return null;
+        if (v.Length > 500 || !AcmeUrlRegex().IsMatch(v)) return problem;
+        if (!Uri.TryCreate(v, UriKind.Absolute, out var uri) || uri.Scheme != "https" || !string.IsNullOrEmpty(uri.UserInfo)) return problem;
+        var host = uri.Host;
+        return IsIPv4(host) || Hostname(host) is null ? null : problem;
+    }
+
+    /// <summary>
+    /// ztnet:acmeCaRoot's content: one or more PEM CERTIFICATE blocks and nothing else, each an
+    /// X.509 certificate .NET can read, at most 64 KiB. Returned in one form (LF line ends, one
+    /// trailing newline) so the same certificates give the same bytes on the host.
+    /// </summary>
+    public static string? CertificatePem(string v, out string normalised)
+    {
+        normalised = "";
+        const string problem = "must be PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----) and nothing else";
+        if (v.Length > 65536) return "must be at most 64 KiB of PEM";
+        var text = v.Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+        var blocks = PemBlockRegex().Matches(text);
+        if (blocks.Count == 0 || PemBlockRegex().Replace(text, "").Trim().Length > 0) return problem;
+        var sb = new StringBuilder();
+        foreach (Match b in blocks)
+        {
+            var body = b.Groups[1].Value.Replace("\n", "", StringComparison.Ordinal).Trim();
+            var der = new byte[body.Length];
+            if (!Convert.TryFromBase64String(body, der, out var length)) return problem + ": a block is not valid base64";
+            try
+            {
+                using var cert = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(der.AsSpan(0, length));
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                return problem + ": a block is not an X.509 certificate";
+            }
+            sb.Append("-----BEGIN CERTIFICATE-----\n");
+            var b64 = Convert.ToBase64String(der, 0, length);
+            for (var i = 0; i < b64.Length; i += 64) sb.Append(b64.AsSpan(i, Math.Min(64, b64.Length - i))).Append('\n');
+            sb.Append("-----END CERTIFICATE-----\n");
+        }
+        normalised = sb.ToString();
+        return null;
+    }
+
+    /// <summary>Whether an ztnet:acmeCaRoot value is PEM text (else it names a file on the workstation).</summary>
+    public static bool IsInlinePem(string v) => v.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal);
+
     public static string? HttpPath(string v) =>
         v.Length <= 200 && HttpPathRegex().IsMatch(v) ? null : "must be an absolute URL path of letters, digits and '/', '.', '_', '~', '-'";
 
@@ -268,4 +336,13 @@ internal static partial class Validate
 
     [GeneratedRegex(@"^([a-z0-9]+):")]
     private static partial Regex RepositorySchemeRegex();
+
+    [GeneratedRegex(@"^[A-Za-z0-9!#%&*+/=?^_{}~-]+(\.[A-Za-z0-9!#%&*+/=?^_{}~-]+)*\z")]
+    private static partial Regex EmailLocalRegex();
+
+    [GeneratedRegex(@"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/%-]*)?\z")]
+    private static partial Regex AcmeUrlRegex();
+
+    [GeneratedRegex(@"-----BEGIN CERTIFICATE-----\n([A-Za-z0-9+/=\n ]+?)-----END CERTIFICATE-----")]
+    private static partial Regex PemBlockRegex();
 }

@@ -95,6 +95,8 @@ public sealed record StatusProbe
         foreach (var unit in plan.Units)
             files.Add(new ExpectedFile("~/.config/systemd/user/" + unit.Name, FileRole.Unit, ExpectedFile.DigestOf(FileText(unit.Render())), StepOfUnit(unit.Name), false));
         files.Add(new ExpectedFile(CaddyConfig.HostPath(s), FileRole.Config, ExpectedFile.DigestOf(FileText(CaddyConfig.Json(s))), "unit-" + ServiceCatalogue.Caddy.Name, false));
+        if (s.AcmeCaRootPem is { } root)
+            files.Add(new ExpectedFile(CaddyConfig.CaRootHostPath(s), FileRole.Config, ExpectedFile.DigestOf(FileText(root)), "unit-" + ServiceCatalogue.Caddy.Name, false));
         var hasPorts = plan.Steps.Any(st => st.Name == "unprivileged-ports");
         if (hasPorts) files.Add(new ExpectedFile(HostSteps.SysctlFile, FileRole.Sysctl, ExpectedFile.DigestOf(HostSteps.SysctlContent(s)), "unprivileged-ports", true));
         files.Add(new ExpectedFile($"{s.DataDir}/{Ownership.MarkerName}", FileRole.Marker, null, DataDirSteps.StepName, true));

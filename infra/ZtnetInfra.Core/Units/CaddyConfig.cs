@@ -29,6 +29,16 @@ public static class CaddyConfig
 
     public static string HostPath(StackSettings s) => $"{ServiceCatalogue.DataPath(s, "caddy_config")}/{FileName}";
 
+    /// <summary>ztnet:acmeCaRoot's certificates, written beside the JSON (the acme issuer reads roots only from files).</summary>
+    public const string CaRootFileName = "ztnet-infra-acme-ca-root.pem";
+
+    public const string CaRootContainerPath = "/config/" + CaRootFileName;
+
+    public static string CaRootHostPath(StackSettings s) => $"{ServiceCatalogue.DataPath(s, "caddy_config")}/{CaRootFileName}";
+
+    /// <summary>ZeroSSL's ACME directory: Caddy's second default issuer when an e-mail is given.</summary>
+    public const string ZeroSslDirectory = "https://acme.zerossl.com/v2/DV90";
+
     public static string Json(StackSettings s)
     {
         var route = new JsonObject
@@ -47,10 +57,27 @@ public static class CaddyConfig
             {
                 ["servers"] = new JsonObject
                 {
-                    ["proxy"] = new JsonObject { ["listen"] = new JsonArray(":443"), ["routes"] = new JsonArray(route) },
+                    ["proxy"] = new JsonObject
+                    {
+                        ["listen"] = new JsonArray(":443"),
+                        ["routes"] = new JsonArray(route),
+                        // HTTP/3 off: the pod publishes 443 over TCP only, so a browser told of h3
+                        // (Caddy's default is h1 h2 h3, caddyhttp/server.go) would try QUIC and fall back.
+                        ["protocols"] = new JsonArray("h1", "h2"),
+                    },
                 },
             },
         };
+        if (s.TlsMode == TlsMode.Acme && AcmeIssuers(s) is { } issuers)
+        {
+            apps["tls"] = new JsonObject
+            {
+                ["automation"] = new JsonObject
+                {
+                    ["policies"] = new JsonArray(new JsonObject { ["subjects"] = new JsonArray(s.Domain), ["issuers"] = issuers }),
+                },
+            };
+        }
         if (s.TlsMode == TlsMode.Internal)
         {
             apps["tls"] = new JsonObject
@@ -75,5 +102,28 @@ public static class CaddyConfig
             ["apps"] = apps,
         };
         return config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+
+    /// <summary>
+    /// The acme issuers (caddytls/acmeissuer.go: module "acme", ca, email,
+    /// trusted_roots_pem_files), or null for Caddy's defaults (no e-mail, no CA). With an e-mail
+    /// alone, the two issuers Caddy itself uses given an e-mail: Let's Encrypt, then ZeroSSL's ACME
+    /// directory (caddytls/automation.go, DefaultIssuers). With a CA, that CA alone: a private CA is
+    /// named because the public ones cannot issue for its names.
+    /// </summary>
+    private static JsonArray? AcmeIssuers(StackSettings s)
+    {
+        if (s.AcmeCa is null && s.AcmeEmail is null) return null;
+        JsonObject Issuer(string? ca)
+        {
+            var issuer = new JsonObject { ["module"] = "acme" };
+            if (ca is not null) issuer["ca"] = ca;
+            if (s.AcmeEmail is not null) issuer["email"] = s.AcmeEmail;
+            return issuer;
+        }
+        if (s.AcmeCa is null) return new JsonArray(Issuer(null), Issuer(ZeroSslDirectory));
+        var own = Issuer(s.AcmeCa);
+        if (s.AcmeCaRootPem is not null) own["trusted_roots_pem_files"] = new JsonArray(CaRootContainerPath);
+        return new JsonArray(own);
     }
 }

@@ -54,6 +54,9 @@ public sealed class TestHostFixture : IDisposable
 
     public bool Applied { get; set; }
 
+    /// <summary>The stack of the ACME scenarios (41-43), deployed after the purge beside the main one, which stays empty.</summary>
+    public TestStack? AcmeStack { get; set; }
+
     public TestStack NewStack(string? hostKey = null)
     {
         var stack = new TestStack(Env, ExecutorLog, hostKey);

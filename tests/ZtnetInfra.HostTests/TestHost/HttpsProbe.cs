@@ -63,5 +63,19 @@ public sealed class HttpsProbe : IDisposable
         }
     }
 
+    /// <summary>
+    /// The leaf certificate served on the forwarded port to a client that sends <paramref name="sni"/>
+    /// (none for an IP address), not checked: for comparing what is served over time.
+    /// </summary>
+    public static async Task<X509Certificate2> ServedCertificateAsync(string sni, int forwardedPort)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, forwardedPort);
+        await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = sni });
+        var served = tls.RemoteCertificate ?? throw new InvalidOperationException("no certificate served");
+        return X509CertificateLoader.LoadCertificate(served.GetRawCertData());
+    }
+
     public void Dispose() => _client.Dispose();
 }

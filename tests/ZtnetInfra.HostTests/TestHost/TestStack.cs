@@ -75,6 +75,14 @@ public sealed class TestStack : IDisposable
         Settings = SettingsReader.Read(_config);
     }
 
+    /// <summary>Several `pulumi config set` and `pulumi config rm` before one `pulumi up` (some settings are valid only together).</summary>
+    public void Change(IEnumerable<(SettingKey Key, string Value)> set, IEnumerable<SettingKey> remove)
+    {
+        foreach (var key in remove) _config.Remove(key.FullKey);
+        foreach (var (key, value) in set) _config[key.FullKey] = ConfigValue.Plain(value);
+        Settings = SettingsReader.Read(_config);
+    }
+
     /// <summary>Removes a setting, as `pulumi config rm` does (its default applies again).</summary>
     public void Remove(SettingKey key)
     {

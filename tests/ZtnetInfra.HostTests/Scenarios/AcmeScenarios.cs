@@ -1,0 +1,151 @@
+using System.Security.Cryptography.X509Certificates;
+using ZtnetInfra.Core.Settings;
+using ZtnetInfra.Core.Units;
+using ZtnetInfra.HostTests.Executor;
+using ZtnetInfra.HostTests.TestHost;
+
+namespace ZtnetInfra.HostTests.Scenarios;
+
+/// <summary>
+/// The default path, tlsMode acme, against a real ACME server in the guest: Pebble
+/// (tests/testhost/guest/testhost-pebble.service), whose validation reaches Caddy through the
+/// published ports. After the purge (40), on an empty host, a stack of its own: a fresh apply
+/// gets a certificate, a restart and a reboot reuse it, a CA that does not answer fails the gate
+/// naming ACME and the CA; then an IPv4 address as the domain with Caddy's internal CA; its purge
+/// leaves the host empty again for the extended suite's scenario 45.
+/// </summary>
+public sealed partial class StackOnTestHostTests
+{
+    /// <summary>Pebble's ACME directory as a container of the pod reaches it (host.containers.internal: pasta's --map-guest-addr).</summary>
+    private const string PebbleDirectory = "https://host.containers.internal:14000/dir";
+
+    /// <summary>Nothing listens there: a CA that does not answer.</summary>
+    private const string DeadDirectory = "https://host.containers.internal:14001/dir";
+
+    private const string PebbleRootCommand = "curl -fsS --cacert /etc/testhost-pebble/directory-root.pem https://localhost:15000/roots/0";
+
+    /// <summary>Certificates Pebble issued since the guest's last boot (a new Pebble each boot: no state is kept).</summary>
+    private int PebbleIssued() => int.Parse(host.Guest.RootOk(
+        "journalctl -b -u testhost-pebble.service -o cat --no-pager | grep -c 'Issued certificate serial' || true").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    private X509Certificate2 PebbleRoot() => X509Certificate2.CreateFromPem(host.Guest.RootOk(PebbleRootCommand));
+
+    [Fact, Scenario(41)]
+    public async Task A_fresh_apply_with_acme_gets_its_certificate_from_the_ca_and_a_restart_and_a_reboot_reuse_it()
+    {
+        // An empty host: what the purge kept (the admin's notes) goes, as scenario 45 does.
+        Assert.True(host.Stack.Executor.State.IsEmpty, "the ACME stack is deployed on an empty host (after the purge, scenario 40, or alone)");
+        var data = host.Stack.Settings.DataDir;
+        host.Guest.RootOk($"rm -f {data}/ADMIN-NOTES.txt; rmdir {data} 2>/dev/null || true; test ! -e {data}");
+        host.Guest.RootOk("for i in $(seq 60); do if " + PebbleRootCommand + " >/dev/null 2>&1; then exit 0; fi; sleep 2; done; systemctl status testhost-pebble.service; exit 1");
+        var pebbleRoot = PebbleRoot();
+        // The CA's roots, as a user gives them: the one its directory's TLS certificate chains to
+        // (the lab's), and the one it issues from (this Pebble's).
+        var roots = host.Guest.RootOk("cat /etc/testhost-pebble/directory-root.pem") + pebbleRoot.ExportCertificatePem() + "\n";
+        var acme = host.NewStack();
+        acme.Change(
+        [
+            (SettingKeys.TlsMode, "acme"), (SettingKeys.AcmeCa, PebbleDirectory), (SettingKeys.AcmeCaRoot, roots),
+            (SettingKeys.AcmeEmail, "ops@ztnet.test"), (SettingKeys.RetainDataOnDestroy, "false"),
+        ], []);
+        host.AcmeStack = acme;
+        var issuedBefore = PebbleIssued();
+
+        var run = acme.Apply();
+
+        Assert.Contains("ZTNet answers", run.Single(r => r.Step == "health-gate").Result.Stdout, StringComparison.Ordinal);
+        Assert.Equal(issuedBefore + 1, PebbleIssued());
+        // From outside the VM, as a browser: the name, and a chain up to Pebble's root.
+        var (status, body) = await WaitForAcmeHttpsAsync(pebbleRoot, Minutes5);
+        Assert.True(status == 200, $"HTTPS with Pebble's certificate: {status} {body}");
+        var served = await HttpsProbe.ServedCertificateAsync(TestStack.Domain, host.Env.HttpsPort);
+        output.WriteLine($"served: {served.Subject}, issued by {served.Issuer}, {served.NotBefore:u} to {served.NotAfter:u}");
+        Assert.Contains("Pebble", served.Issuer, StringComparison.Ordinal);
+        Assert.Equal(TestStack.Domain, served.GetNameInfo(X509NameType.DnsName, false));
+        var account = host.Guest.RootOk($"find {data}/caddy_data/caddy/acme -path '*/users/ops@ztnet.test/*.json' | sort");
+        Assert.NotEqual("", account.Trim());
+
+        // A restart of Caddy: the stored certificate is served again, no new order.
+        Assert.Equal(0, host.Guest.UserSystemctl($"restart {ServiceCatalogue.Caddy.Unit}").ExitCode);
+        (status, body) = await WaitForAcmeHttpsAsync(pebbleRoot, Minutes5);
+        Assert.True(status == 200, $"HTTPS after Caddy's restart: {status} {body}");
+        Assert.Equal(served.Thumbprint, (await HttpsProbe.ServedCertificateAsync(TestStack.Domain, host.Env.HttpsPort)).Thumbprint);
+        Assert.Equal(issuedBefore + 1, PebbleIssued());
+
+        // A reboot: a new Pebble (no orders, another root) and the same certificate, from storage.
+        var boot = host.Guest.BootId();
+        host.Guest.Root("systemctl reboot");
+        Assert.True(await Until(TimeSpan.FromMinutes(10), () => host.Guest.Root("cat /proc/sys/kernel/random/boot_id") is { ExitCode: 0 } r && r.Stdout.Trim() != boot),
+            "the VM did not come back from the reboot");
+        (status, body) = await WaitForAcmeHttpsAsync(pebbleRoot, TimeSpan.FromMinutes(15));
+        Assert.True(status == 200, $"HTTPS after the reboot: {status} {body}");
+        Assert.Equal(served.Thumbprint, (await HttpsProbe.ServedCertificateAsync(TestStack.Domain, host.Env.HttpsPort)).Thumbprint);
+        Assert.Equal(0, PebbleIssued());
+        Assert.Equal("", host.Guest.RootOk("journalctl -b -u testhost-pebble.service -o cat --no-pager | grep -E 'Added order|Issued certificate' || true").Trim());
+        Assert.Empty(acme.Apply());
+    }
+
+    [Fact, Scenario(42)]
+    public async Task A_ca_that_does_not_answer_fails_the_gate_naming_acme_and_the_ca()
+    {
+        var acme = host.AcmeStack ?? throw new InvalidOperationException("not run: scenario 41 deploys the ACME stack");
+        var served = await HttpsProbe.ServedCertificateAsync(TestStack.Domain, host.Env.HttpsPort);
+        // A short gate: what it reports is under test, not how long it waits (at least 30 s).
+        acme.Change([(SettingKeys.AcmeCa, DeadDirectory), (SettingKeys.HealthTimeoutSeconds, "60")], []);
+
+        var e = Assert.Throws<StepFailedException>(() => acme.Apply());
+
+        Assert.Equal("health-gate", e.Record.Step);
+        var report = e.Record.Result.Stderr;
+        output.WriteLine(report);
+        Assert.Contains($"ACME: Caddy could not get a certificate for {TestStack.Domain} from the CA {DeadDirectory}", report, StringComparison.Ordinal);
+        Assert.Contains("14001", report.Split("its last errors:")[^1], StringComparison.Ordinal);
+
+        // Set back: Caddy serves the certificate it stored for that CA, without a new order.
+        acme.Change([(SettingKeys.AcmeCa, PebbleDirectory), (SettingKeys.HealthTimeoutSeconds, "600")], []);
+        var run = acme.Apply();
+        Assert.Contains("ZTNet answers", run.Single(r => r.Step == "health-gate").Result.Stdout, StringComparison.Ordinal);
+        Assert.Equal(served.Thumbprint, (await HttpsProbe.ServedCertificateAsync(TestStack.Domain, host.Env.HttpsPort)).Thumbprint);
+        Assert.Equal(0, PebbleIssued());
+    }
+
+    [Fact, Scenario(43)]
+    public async Task An_ip_address_as_the_domain_is_served_with_the_internal_ca_to_the_gate_and_from_outside()
+    {
+        var acme = host.AcmeStack ?? throw new InvalidOperationException("not run: scenario 41 deploys the ACME stack");
+        var ip = host.Guest.RootOk("ip -4 -o addr show scope global | awk '{ sub(\"/.*\", \"\", $4); print $4; exit }'").Trim();
+        Assert.Matches(@"^\d+\.\d+\.\d+\.\d+$", ip);
+        acme.Change([(SettingKeys.Domain, ip), (SettingKeys.TlsMode, "internal")], [SettingKeys.AcmeCa, SettingKeys.AcmeCaRoot, SettingKeys.AcmeEmail]);
+
+        // The gate asks https://IP/ itself (no --resolve): Caddy picks the certificate by the address the connection arrived on.
+        var run = acme.Apply();
+        Assert.Contains($"ZTNet answers https://{ip}/", run.Single(r => r.Step == "health-gate").Result.Stdout, StringComparison.Ordinal);
+
+        // From outside the VM: the forwarded port reaches the guest's own address, as a LAN client's connection does.
+        var root = X509Certificate2.CreateFromPem(host.Guest.RootOk($"cat {acme.Settings.DataDir}/caddy_data/caddy/pki/authorities/local/root.crt"));
+        using var probe = new HttpsProbe(ip, host.Env.HttpsPort, root);
+        var (status, body) = await probe.GetAsync(acme.Settings.ZtnetHealthPath);
+        Assert.True(status == 200, $"https://{ip}{acme.Settings.ZtnetHealthPath} from outside: {status} {body}");
+        var served = await HttpsProbe.ServedCertificateAsync(ip, host.Env.HttpsPort);
+        var names = new X509SubjectAlternativeNameExtension(served.Extensions["2.5.29.17"]!.RawData);
+        Assert.Contains(ip, names.EnumerateIPAddresses().Select(a => a.ToString()));
+
+        // Its purge leaves the host as scenario 40 did: empty.
+        acme.Destroy();
+        Assert.True(acme.Executor.State.IsEmpty);
+        host.Guest.RootOk($"test ! -e {acme.Settings.DataDir} && ! id -u {acme.Settings.ServiceUser} >/dev/null 2>&1");
+        host.AcmeStack = null;
+    }
+
+    private async Task<(int Status, string Body)> WaitForAcmeHttpsAsync(X509Certificate2 root, TimeSpan timeout)
+    {
+        (int Status, string Body) last = (0, "not tried");
+        await Until(timeout, () =>
+        {
+            using var probe = new HttpsProbe(TestStack.Domain, host.Env.HttpsPort, root);
+            last = probe.GetAsync(host.Stack.Settings.ZtnetHealthPath).GetAwaiter().GetResult();
+            return last.Status == 200;
+        });
+        return last;
+    }
+}
