@@ -208,7 +208,10 @@ printf '127.0.0.1 localhost\n127.0.1.1 testhost\n::1 localhost ip6-localhost ip6
 echo 'LABEL=testhost-root / ext4 rw,discard,errors=remount-ro 0 1' > "$ROOTFS/etc/fstab"
 echo 'LANG=C.UTF-8' > "$ROOTFS/etc/default/locale"
 mkdir -p "$ROOTFS/etc/systemd/network"
-printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=ipv4\n' > "$ROOTFS/etc/systemd/network/10-dhcp.network"
+# A default route, as every real server has (slirp's DHCP gives none under restrict=on, and slirp
+# drops what would leave): without one, a rootless pod's pasta namespace has no route to
+# host.containers.internal (pasta's --map-guest-addr 169.254.1.2), which a real server reaches.
+printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=ipv4\nGateway=10.0.2.2\n' > "$ROOTFS/etc/systemd/network/10-dhcp.network"
 rm -f "$ROOTFS/etc/resolv.conf"
 : > "$ROOTFS/etc/resolv.conf"   # no outside network, no DNS
 in_chroot systemctl enable systemd-networkd.service ssh.service >/dev/null 2>&1

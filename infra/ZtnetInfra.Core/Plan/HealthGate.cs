@@ -33,8 +33,10 @@ internal static class HealthGate
             // a rotation.
             .Note($"deployment digest: {Digest(before)}")
             .Var("url", $"{st.PublicUrl}{st.ZtnetHealthPath}")
-            // An IP as domain is reached at that IP, not through --resolve to 127.0.0.1.
+            // A name goes to 127.0.0.1 with --resolve, an IP address with --connect-to (curl takes
+            // no --resolve for an address).
             .Var("domain", st.DomainIsIpAddress ? "" : st.Domain)
+            .Var("ip", st.DomainIsIpAddress ? st.Domain : "")
             .Var("port", st.HttpsPort)
             .Var("ca", TrustAnchor(st))
             // Let's Encrypt's staging roots are in no trust store: its certificates are not checked (the gate says so).

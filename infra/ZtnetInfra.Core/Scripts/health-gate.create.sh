@@ -7,9 +7,11 @@
 # password, accepts the current one for ZTNet's role, which is no superuser, and the superuser
 # refuses it. The plan gives this step a digest of every step before it (in its comment), so it
 # runs again after any change that reaches the host; its stdin (the secrets) changes with a rotation.
-# Inputs: url (the public health URL), domain and port (curl --resolve to 127.0.0.1; domain empty
-# for an IP address, which is reached at itself: curl sends no SNI for an IP, so Caddy picks the
-# certificate by the address the connection arrived on), ca (what the certificate must chain to:
+# Inputs: url (the public health URL), domain and port (curl --resolve to 127.0.0.1), ip (an IPv4
+# address as the domain, with domain empty: curl --connect-to sends that connection to 127.0.0.1
+# too, and checks the certificate for the address. Measured on the VM (Podman 5.4, pasta): a
+# connection from the host to its own address on a port pasta publishes is reset, one to
+# 127.0.0.1 reaches Caddy, which serves the address's certificate to it as to a LAN client), ca (what the certificate must chain to:
 # Caddy's local CA root, ztnet:acmeCaRoot's file, or empty for the host's trust store), unverified
 # (1: the certificate is not checked, for Let's Encrypt's staging CA, whose roots no store holds), acme_ca (the ACME CA the report names, empty with Caddy's local
 # CA), caddy_container, timeout (ztnet:healthTimeoutSeconds), rounds (passing rounds in a row), window
@@ -17,7 +19,7 @@
 # authtoken.secret), units and containers (arrays, for the report), pg_container,
 # ztnet_container, ztnet_unit, db_role, db_superuser, db_name; stdin: the database password, then
 # the auth secret (not used).
-: "${url:?}" "${domain?}" "${port:?}" "${ca?}" "${unverified?}" "${acme_ca?}" "${caddy_container:?}" "${timeout:?}" "${rounds:?}" "${window:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
+: "${url:?}" "${domain?}" "${ip?}" "${port:?}" "${ca?}" "${unverified?}" "${acme_ca?}" "${caddy_container:?}" "${timeout:?}" "${rounds:?}" "${window:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
 : "${pg_container:?}" "${ztnet_container:?}" "${ztnet_unit:?}" "${db_role:?}" "${db_superuser:?}" "${db_name:?}"
 IFS= read -r pg_password || true
 IFS= read -r _ || true
@@ -25,6 +27,7 @@ body=$(mktemp)
 trap 'rm -f "$body"' EXIT
 args=(--silent --show-error --max-time 20 --output "$body" --write-out '%{http_code}')
 if [ -n "$domain" ]; then args+=(--resolve "$domain:$port:127.0.0.1"); fi
+if [ -n "$ip" ]; then args+=(--connect-to "$ip:$port:127.0.0.1:$port"); fi
 if [ -n "$ca" ]; then args+=(--cacert "$ca"); fi
 if [ -n "$unverified" ]; then args+=(--insecure); fi
 # A TCP login from inside the pod with the current password, as ROLE, running SQL. The password

@@ -57,6 +57,9 @@ public sealed class TestHostFixture : IDisposable
     /// <summary>The stack of the ACME scenarios (41-43), deployed after the purge beside the main one, which stays empty.</summary>
     public TestStack? AcmeStack { get; set; }
 
+    /// <summary>The root the Pebble of scenario 41 issued the ACME stack's certificate from (a reboot starts a Pebble with another).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? AcmeIssuerRoot { get; set; }
+
     public TestStack NewStack(string? hostKey = null)
     {
         var stack = new TestStack(Env, ExecutorLog, hostKey);
