@@ -9,13 +9,14 @@
 # runs again after any change that reaches the host; its stdin (the secrets) changes with a rotation.
 # Inputs: url (the public health URL), domain and port (curl --resolve to 127.0.0.1), ip (an IPv4
 # address as the domain, with domain empty: curl --connect-to sends that connection to 127.0.0.1
-# too, and checks the certificate for the address. Measured on the VM (Podman 5.4, pasta): a
-# connection from the host to its own address on a port pasta publishes is reset, one to
-# 127.0.0.1 reaches Caddy, which serves the address's certificate to it as to a LAN client), ca (what the certificate must chain to:
-# Caddy's local CA root, ztnet:acmeCaRoot's file, or empty for the host's trust store), unverified
-# (1: the certificate is not checked, for Let's Encrypt's staging CA, whose roots no store holds), acme_ca (the ACME CA the report names, empty with Caddy's local
-# CA), caddy_container, timeout (ztnet:healthTimeoutSeconds), rounds (passing rounds in a row), window
-# (seconds those rounds must span at least), token (ZeroTier's
+# too, and checks the certificate for the address. Measured on the VM, Podman 5.4 with pasta: a
+# connection from the host to its own address on a port pasta publishes is reset; one to
+# 127.0.0.1 reaches Caddy, which serves it the address's certificate, as it does a LAN client),
+# ca (what the certificate must chain to: Caddy's local CA root, ztnet:acmeCaRoot's file, or
+# empty for the host's trust store), unverified (1: the certificate is not checked, for Let's
+# Encrypt's staging CA, whose roots no store holds), acme_ca (the ACME CA the report names, empty
+# with Caddy's local CA), caddy_container, timeout (ztnet:healthTimeoutSeconds), rounds (passing
+# rounds in a row), window (seconds those rounds must span at least), token (ZeroTier's
 # authtoken.secret), units and containers (arrays, for the report), pg_container,
 # ztnet_container, ztnet_unit, db_role, db_superuser, db_name; stdin: the database password, then
 # the auth secret (not used).

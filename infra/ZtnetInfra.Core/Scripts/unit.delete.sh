@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # unit-*, delete (service user): stops, disables and removes one unit file (and the configuration
 # file its create wrote), then the container it ran, or the pod for the pod's unit.
-# Inputs: unit_name, config_file and root_file (or empty), container (the container's name, or empty for the
-# pod's unit), pod_name.
+# Inputs: unit_name, config_file and root_file (or empty), container (the container's name, or
+# empty for the pod's unit), pod_name.
 : "${unit_name:?}" "${config_file?}" "${root_file?}" "${container?}" "${pod_name:?}"
 systemctl --user disable --now "$unit_name" 2>/dev/null || true
 rm -f "$HOME/.config/systemd/user/$unit_name"
