@@ -71,10 +71,20 @@ public class AcmeSettingsTests
         Assert.Contains("root_file='/opt/ztnet-data/caddy_config/ztnet-infra-acme-ca-root.pem'\n", caddy.Create.Body);
         Assert.Contains(root.Split('\n')[1], caddy.Create.Body);
         Assert.Contains("root_file='/opt/ztnet-data/caddy_config/ztnet-infra-acme-ca-root.pem'\n", caddy.Delete!.Body);
+        // The gate carries the roots itself: the file beside the JSON is in Caddy's /config, which
+        // the container can rewrite, so it must not be what the gate trusts.
         var gate = plan.Step("health-gate").Create.Body;
-        Assert.Contains("ca='/opt/ztnet-data/caddy_config/ztnet-infra-acme-ca-root.pem'\n", gate);
+        Assert.Contains("ca=''\n", gate);
+        Assert.Contains(root.Split('\n')[1], gate);
+        Assert.Contains("if [ -n \"$ca_pem\" ]; then printf '%s' \"$ca_pem\" > \"$roots\"; args+=(--cacert \"$roots\"); fi", gate);
+        Assert.DoesNotContain("ztnet-infra-acme-ca-root.pem", gate);
         Assert.Contains($"acme_ca='{PrivateCa}'\n", gate);
         Assert.Contains("unverified=''\n", gate);
+
+        // status compares the root file on the host with what the settings render.
+        var expected = Assert.Single(ZtnetInfra.Core.Status.StatusProbe.For(plan).Files, f => f.Path.EndsWith("/ztnet-infra-acme-ca-root.pem", StringComparison.Ordinal));
+        Assert.Equal(ZtnetInfra.Core.Status.ExpectedFile.DigestOf(root), expected.Digest);
+        Assert.Equal("unit-caddy", expected.Step);
     }
 
     [Fact]
@@ -88,6 +98,8 @@ public class AcmeSettingsTests
         // The step still names the root's path with no text: a root taken out of the stack is removed.
         Assert.Contains("root_text=''\n", plan.Step("unit-caddy").Create.Body);
         Assert.Contains("ca=''\n", plan.Step("health-gate").Create.Body);
+        Assert.Contains("ca_pem=''\n", plan.Step("health-gate").Create.Body);
+        Assert.DoesNotContain(ZtnetInfra.Core.Status.StatusProbe.For(plan).Files, f => f.Path.EndsWith("/ztnet-infra-acme-ca-root.pem", StringComparison.Ordinal));
     }
 
     [Fact]

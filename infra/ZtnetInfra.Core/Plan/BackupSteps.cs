@@ -82,11 +82,11 @@ public static class BackupSteps
             .Var("repository", s.BackupRepository ?? "")
             .Var("secrets_dir", SecretsDirectory)
             .Var("environment_set", s.BackupRepository is not null && s.BackupRepositoryEnvironmentSet ? 1 : 0);
-        OptionalText(create, "timer_text", s.BackupSchedule is { } sched ? BackupUnits.BackupTimer(sched).Render() : null);
-        OptionalText(create, "check_service_text", s.BackupRepository is null ? null : BackupUnits.RepositoryCheckService().Render());
-        OptionalText(create, "auto_update_service_text", s.AutoUpdate ? BackupUnits.AutoUpdateServiceUnit().Render() : null);
-        OptionalText(create, "auto_update_timer_text", s.AutoUpdate ? BackupUnits.AutoUpdateTimerUnit().Render() : null);
-        OptionalText(create, "check_timer_text", s.BackupCheckSchedule is { } check ? BackupUnits.RepositoryCheckTimer(check).Render() : null);
+        create.OptionalText("timer_text", s.BackupSchedule is { } sched ? BackupUnits.BackupTimer(sched).Render() : null);
+        create.OptionalText("check_service_text", s.BackupRepository is null ? null : BackupUnits.RepositoryCheckService().Render());
+        create.OptionalText("auto_update_service_text", s.AutoUpdate ? BackupUnits.AutoUpdateServiceUnit().Render() : null);
+        create.OptionalText("auto_update_timer_text", s.AutoUpdate ? BackupUnits.AutoUpdateTimerUnit().Render() : null);
+        create.OptionalText("check_timer_text", s.BackupCheckSchedule is { } check ? BackupUnits.RepositoryCheckTimer(check).Render() : null);
         var delete = new Script($"disable the backup timers; remove the files {FilesRecord} lists (the archives stay)", "backups.delete.sh")
             .Var("files_record", FilesRecord)
             .Var("unit_dir", BackupUnits.UnitDirectory);
@@ -102,11 +102,5 @@ public static class BackupSteps
             .Array("containers", GuardedContainers.Select(c => c.Name))
             .Array("images", [s.PostgresImage, s.ZtnetImage]);
         return f.Make(ImageBackupStep, "Backup before an image change", StepAccount.Root, create, dependsOn: [BackupsStep]);
-    }
-
-    private static void OptionalText(Script s, string name, string? text)
-    {
-        if (text is null) s.Var(name, "");
-        else s.Text(name, text);
     }
 }

@@ -38,7 +38,10 @@ internal static class HealthGate
             .Var("domain", st.DomainIsIpAddress ? "" : st.Domain)
             .Var("ip", st.DomainIsIpAddress ? st.Domain : "")
             .Var("port", st.HttpsPort)
-            .Var("ca", TrustAnchor(st))
+            .Var("ca", st.TlsMode == TlsMode.Internal ? $"{ServiceCatalogue.DataPath(st, "caddy_data")}/caddy/pki/authorities/local/root.crt" : "")
+            // ztnet:acmeCaRoot travels in this script: its file beside Caddy's JSON is in the
+            // container's /config, which the container could rewrite to vouch for itself.
+            .OptionalText("ca_pem", st.AcmeCaRootPem)
             // Let's Encrypt's staging roots are in no trust store: its certificates are not checked (the gate says so).
             .Var("unverified", st.AcmeCa == Validate.LetsEncryptStaging ? "1" : "")
             .Var("acme_ca", st.TlsMode == TlsMode.Internal ? "" : st.AcmeCa ?? DefaultIssuersName)
@@ -61,15 +64,6 @@ internal static class HealthGate
 
     /// <summary>How the report names the CA when ztnet:acmeCa is not set.</summary>
     public const string DefaultIssuersName = "https://acme-v02.api.letsencrypt.org/directory (Caddy default)";
-
-    /// <summary>
-    /// What the served certificate must chain to: Caddy's local root (internal), the roots of
-    /// ztnet:acmeCaRoot (a private CA issues from them), or the host's trust store (empty).
-    /// </summary>
-    private static string TrustAnchor(StackSettings st) =>
-        st.TlsMode == TlsMode.Internal ? $"{ServiceCatalogue.DataPath(st, "caddy_data")}/caddy/pki/authorities/local/root.crt"
-        : st.AcmeCaRootPem is not null ? CaddyConfig.CaRootHostPath(st)
-        : "";
 
     private static string Digest(IReadOnlyList<RemoteStep> steps)
     {

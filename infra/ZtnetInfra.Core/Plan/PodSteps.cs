@@ -44,11 +44,8 @@ internal static class PodSteps
             .Var("enabled_record", EnabledRecord)
             .Text("unit_text", unit.Render())
             .Var("config_file", configFile?.HostPath ?? "");
-        if (configFile is { } cf) create.Text("config_text", cf.Content);
-        else create.Var("config_text", "");
-        create.Var("root_file", rootFile?.HostPath ?? "");
-        if (rootFile?.Content is { } rootText) create.Text("root_text", rootText);
-        else create.Var("root_text", "");
+        create.OptionalText("config_text", configFile?.Content);
+        create.Var("root_file", rootFile?.HostPath ?? "").OptionalText("root_text", rootFile?.Content);
         var delete = new Script($"stop, disable and remove {unit.Name}", "unit.delete.sh")
             .Var("unit_name", unit.Name)
             .Var("config_file", configFile?.HostPath ?? "")

@@ -12,24 +12,27 @@
 # too, and checks the certificate for the address. Measured on the VM, Podman 5.4 with pasta: a
 # connection from the host to its own address on a port pasta publishes is reset; one to
 # 127.0.0.1 reaches Caddy, which serves it the address's certificate, as it does a LAN client),
-# ca (what the certificate must chain to: Caddy's local CA root, ztnet:acmeCaRoot's file, or
-# empty for the host's trust store), unverified (1: the certificate is not checked, for Let's
+# ca (Caddy's local CA root, which the certificate must chain to, or empty), ca_pem
+# (ztnet:acmeCaRoot's certificates, the roots an ACME certificate must chain to, or empty: then
+# the host's trust store), unverified (1: the certificate is not checked, for Let's
 # Encrypt's staging CA, whose roots no store holds), acme_ca (the ACME CA the report names, empty
 # with Caddy's local CA), caddy_container, timeout (ztnet:healthTimeoutSeconds), rounds (passing
 # rounds in a row), window (seconds those rounds must span at least), token (ZeroTier's
 # authtoken.secret), units and containers (arrays, for the report), pg_container,
 # ztnet_container, ztnet_unit, db_role, db_superuser, db_name; stdin: the database password, then
 # the auth secret (not used).
-: "${url:?}" "${domain?}" "${ip?}" "${port:?}" "${ca?}" "${unverified?}" "${acme_ca?}" "${caddy_container:?}" "${timeout:?}" "${rounds:?}" "${window:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
+: "${url:?}" "${domain?}" "${ip?}" "${port:?}" "${ca?}" "${ca_pem?}" "${unverified?}" "${acme_ca?}" "${caddy_container:?}" "${timeout:?}" "${rounds:?}" "${window:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
 : "${pg_container:?}" "${ztnet_container:?}" "${ztnet_unit:?}" "${db_role:?}" "${db_superuser:?}" "${db_name:?}"
 IFS= read -r pg_password || true
 IFS= read -r _ || true
 body=$(mktemp)
-trap 'rm -f "$body"' EXIT
+roots=$(mktemp)
+trap 'rm -f "$body" "$roots"' EXIT
 args=(--silent --show-error --max-time 20 --output "$body" --write-out '%{http_code}')
 if [ -n "$domain" ]; then args+=(--resolve "$domain:$port:127.0.0.1"); fi
 if [ -n "$ip" ]; then args+=(--connect-to "$ip:$port:127.0.0.1:$port"); fi
 if [ -n "$ca" ]; then args+=(--cacert "$ca"); fi
+if [ -n "$ca_pem" ]; then printf '%s' "$ca_pem" > "$roots"; args+=(--cacert "$roots"); fi
 if [ -n "$unverified" ]; then args+=(--insecure); fi
 # A TCP login from inside the pod with the current password, as ROLE, running SQL. The password
 # reaches psql on stdin and lives only in that process's environment.

@@ -182,7 +182,7 @@ internal static partial class Validate
 
     /// <summary>
     /// ztnet:acmeEmail: one plain address (local part of the characters RFC 5322's dot-atom allows,
-    /// less those a shell or JSON would treat specially, @ a DNS name with a dot). Caddy passes it
+    /// less the quotes, backtick, dollar sign, pipe and apostrophe; @ a DNS name with a dot). Caddy passes it
     /// to the CA as the account's mailto: contact (caddytls/acmeissuer.go, Email).
     /// </summary>
     public static string? Email(string v)

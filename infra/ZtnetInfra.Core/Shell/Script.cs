@@ -52,6 +52,9 @@ public sealed class Script
         return this;
     }
 
+    /// <summary>A text value, or the empty string when there is none (the script tells the two apart with -n).</summary>
+    public Script OptionalText(string name, string? content) => content is null ? Var(name, "") : Text(name, content);
+
     public Script Array(string name, IEnumerable<string> values)
     {
         _prelude.Array(name, values);

@@ -150,7 +150,7 @@ public sealed partial class StackOnTestHostTests
         await Until(timeout, () =>
         {
             using var probe = new HttpsProbe(TestStack.Domain, host.Env.HttpsPort, root);
-            last = probe.GetAsync(host.Stack.Settings.ZtnetHealthPath).GetAwaiter().GetResult();
+            last = probe.GetAsync((host.AcmeStack ?? host.Stack).Settings.ZtnetHealthPath).GetAwaiter().GetResult();
             return last.Status == 200;
         });
         return last;
