@@ -47,7 +47,7 @@ public class LanSettingsTests
         Assert.Contains($"ip='{Ip}'\n", gate.Create.Body);
         Assert.Contains("--cacert \"$ca\"", gate.Create.Body);
         // A connection from the host to its own address on a port pasta publishes is reset (seen on
-        // the VM, scenario 43): the gate goes to 127.0.0.1 and checks the certificate for the address.
+        // the VM, scenario 44): the gate goes to 127.0.0.1 and checks the certificate for the address.
         Assert.Contains("if [ -n \"$ip\" ]; then args+=(--connect-to \"$ip:$port:127.0.0.1:$port\"); fi", gate.Create.Body);
         Directory.Delete(dir, recursive: true);
     }

@@ -266,9 +266,9 @@ install -m 0644 "$pki/root.pem" "$ROOTFS/etc/testhost-pebble/directory-root.pem"
 install -m 0644 "$pki/directory.pem" "$ROOTFS/etc/testhost-pebble/directory.pem"
 # Read by Pebble's DynamicUser; a throw-away key of a lab that has no outside network.
 install -m 0644 "$pki/directory.key" "$ROOTFS/etc/testhost-pebble/directory.key"
-install -m 0644 "$HERE/guest/pebble-config.json" "$ROOTFS/etc/testhost-pebble/pebble-config.json"
-install -m 0644 "$HERE/guest/testhost-pebble.service" "$ROOTFS/etc/systemd/system/testhost-pebble.service"
-in_chroot systemctl enable testhost-pebble.service >/dev/null 2>&1
+install -m 0644 "$HERE/guest/pebble-default.json" "$HERE/guest/pebble-short.json" "$ROOTFS/etc/testhost-pebble/"
+install -m 0644 "$HERE/guest/testhost-pebble@.service" "$ROOTFS/etc/systemd/system/testhost-pebble@.service"
+in_chroot systemctl enable testhost-pebble@default.service testhost-pebble@short.service >/dev/null 2>&1
 cp "$pki/root.pem" "$OUT/pebble-directory-root.pem"
 rm -rf "$pki"
 

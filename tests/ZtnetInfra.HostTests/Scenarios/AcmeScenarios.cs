@@ -8,11 +8,12 @@ namespace ZtnetInfra.HostTests.Scenarios;
 
 /// <summary>
 /// The default path, tlsMode acme, against a real ACME server in the guest: Pebble
-/// (tests/testhost/guest/testhost-pebble.service), whose validation reaches Caddy through the
+/// (tests/testhost/guest/testhost-pebble@.service), whose validation reaches Caddy through the
 /// published ports. After the purge (40), on an empty host, a stack of its own: a fresh apply
 /// gets a certificate, a restart and a reboot reuse it, a CA that does not answer fails the gate
-/// naming ACME and the CA; then an IPv4 address as the domain with Caddy's internal CA; its purge
-/// leaves the host empty again for the extended suite's scenario 45.
+/// naming ACME and the CA, a CA that issues 20-minute certificates sees Caddy renew on its own;
+/// then an IPv4 address as the domain with Caddy's internal CA; its purge leaves the host empty
+/// again for the extended suite's scenario 45.
 /// </summary>
 public sealed partial class StackOnTestHostTests
 {
@@ -22,13 +23,27 @@ public sealed partial class StackOnTestHostTests
     /// <summary>Nothing listens there: a CA that does not answer.</summary>
     private const string DeadDirectory = "https://host.containers.internal:14001/dir";
 
-    private const string PebbleRootCommand = "curl -fsS --cacert /etc/testhost-pebble/directory-root.pem https://localhost:15000/roots/0";
+    /// <summary>The guest's second Pebble, whose certificates are valid for 20 minutes.</summary>
+    private const string ShortLivedDirectory = "https://host.containers.internal:14002/dir";
 
-    /// <summary>Certificates Pebble issued since the guest's last boot (a new Pebble each boot: no state is kept).</summary>
-    private int PebbleIssued() => int.Parse(host.Guest.RootOk(
-        "journalctl -b -u testhost-pebble.service -o cat --no-pager | grep -c 'Issued certificate serial' || true").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    private static string PebbleRootCommand(int managementPort = 15000) =>
+        $"curl -fsS --cacert /etc/testhost-pebble/directory-root.pem https://localhost:{managementPort}/roots/0";
 
-    private X509Certificate2 PebbleRoot() => X509Certificate2.CreateFromPem(host.Guest.RootOk(PebbleRootCommand));
+    /// <summary>Certificates a Pebble issued since the guest's last boot (a new Pebble each boot: no state is kept).</summary>
+    private int PebbleIssued(string instance = "default") => int.Parse(host.Guest.RootOk(
+        $"journalctl -b -u testhost-pebble@{instance}.service -o cat --no-pager | grep -c 'Issued certificate serial' || true").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The root a Pebble issues from, once it answers (it starts with the guest).</summary>
+    private X509Certificate2 PebbleRoot(int managementPort = 15000)
+    {
+        var command = PebbleRootCommand(managementPort);
+        host.Guest.RootOk($"for i in $(seq 60); do if {command} >/dev/null 2>&1; then exit 0; fi; sleep 2; done; systemctl status 'testhost-pebble@*'; exit 1");
+        return X509Certificate2.CreateFromPem(host.Guest.RootOk(command));
+    }
+
+    /// <summary>The roots a user names in ztnet:acmeCaRoot for a Pebble: its directory's (the lab's) and the one it issues from.</summary>
+    private string PebbleRoots(X509Certificate2 issuerRoot) =>
+        host.Guest.RootOk("cat /etc/testhost-pebble/directory-root.pem") + issuerRoot.ExportCertificatePem() + "\n";
 
     [Fact, Scenario(41)]
     public async Task A_fresh_apply_with_acme_gets_its_certificate_from_the_ca_and_a_restart_and_a_reboot_reuse_it()
@@ -37,11 +52,8 @@ public sealed partial class StackOnTestHostTests
         Assert.True(host.Stack.Executor.State.IsEmpty, "the ACME stack is deployed on an empty host (after the purge, scenario 40, or alone)");
         var data = host.Stack.Settings.DataDir;
         host.Guest.RootOk($"rm -f {data}/ADMIN-NOTES.txt; rmdir {data} 2>/dev/null || true; test ! -e {data}");
-        host.Guest.RootOk("for i in $(seq 60); do if " + PebbleRootCommand + " >/dev/null 2>&1; then exit 0; fi; sleep 2; done; systemctl status testhost-pebble.service; exit 1");
         var pebbleRoot = PebbleRoot();
-        // The CA's roots, as a user gives them: the one its directory's TLS certificate chains to
-        // (the lab's), and the one it issues from (this Pebble's).
-        var roots = host.Guest.RootOk("cat /etc/testhost-pebble/directory-root.pem") + pebbleRoot.ExportCertificatePem() + "\n";
+        var roots = PebbleRoots(pebbleRoot);
         var acme = host.NewStack();
         acme.Change(
         [
@@ -82,7 +94,7 @@ public sealed partial class StackOnTestHostTests
         Assert.True(status == 200, $"HTTPS after the reboot: {status} {body}");
         Assert.Equal(served.Thumbprint, (await HttpsProbe.ServedCertificateAsync(TestStack.Domain, host.Env.HttpsPort)).Thumbprint);
         Assert.Equal(0, PebbleIssued());
-        Assert.Equal("", host.Guest.RootOk("journalctl -b -u testhost-pebble.service -o cat --no-pager | grep -E 'Added order|Issued certificate' || true").Trim());
+        Assert.Equal("", host.Guest.RootOk("journalctl -b -u testhost-pebble@default.service -o cat --no-pager | grep -E 'Added order|Issued certificate' || true").Trim());
         Assert.Empty(acme.Apply());
     }
 
@@ -117,6 +129,67 @@ public sealed partial class StackOnTestHostTests
     }
 
     [Fact, Scenario(43)]
+    public async Task A_short_lived_certificate_is_renewed_by_caddy_without_a_restart_and_without_an_outage()
+    {
+        var acme = host.AcmeStack ?? throw new InvalidOperationException("not run: scenario 41 deploys the ACME stack");
+        // A CA that issues 20-minute certificates (step-ca's default is 24 hours; Let's Encrypt
+        // offers 6 days). The change of CA is an ordinary apply: Caddy restarts with the new JSON
+        // and gets a certificate from it.
+        var shortRoot = PebbleRoot(15002);
+        acme.Change([(SettingKeys.AcmeCa, ShortLivedDirectory), (SettingKeys.AcmeCaRoot, PebbleRoots(shortRoot))], []);
+        var issuedBefore = PebbleIssued("short");
+        var run = acme.Apply();
+        Assert.Contains("ZTNet answers", run.Single(r => r.Step == "health-gate").Result.Stdout, StringComparison.Ordinal);
+        var first = await HttpsProbe.ServedCertificateAsync(TestStack.Domain, host.Env.HttpsPort);
+        output.WriteLine($"first: {first.Issuer}, {first.NotBefore:u} to {first.NotAfter:u}");
+        Assert.True(first.NotAfter - first.NotBefore <= TimeSpan.FromMinutes(20), $"a short-lived certificate: {first.NotBefore:u} to {first.NotAfter:u}");
+        Assert.Equal(issuedBefore + 1, PebbleIssued("short"));
+        var caddyRun = host.Guest.UserSystemctl($"show -p InvocationID --value {ServiceCatalogue.Caddy.Unit}").Stdout.Trim();
+        Assert.NotEqual("", caddyRun);
+
+        // A browser outside the VM asks every two seconds until Caddy serves another certificate.
+        // Caddy checks its certificates every 10 minutes from its start (certmagic v0.25.3
+        // maintain.go), and one with less than 50 minutes left is due (certificates.go
+        // certNeedsRenewal): the first check renews it, about 10 minutes before it expires. Bounded
+        // by that expiry: a certificate not renewed by then has failed the scenario.
+        using var probe = new HttpsProbe(TestStack.Domain, host.Env.HttpsPort, shortRoot);
+        var outages = new List<string>();
+        var probes = 0;
+        X509Certificate2? renewed = null;
+        while (renewed is null && DateTime.UtcNow < first.NotAfter.ToUniversalTime())
+        {
+            var (status, body) = await probe.GetAsync(acme.Settings.ZtnetHealthPath);
+            probes++;
+            if (status != 200)
+                outages.Add($"{DateTime.UtcNow:HH:mm:ss} {status} {body}");
+            try
+            {
+                var served = await HttpsProbe.ServedCertificateAsync(TestStack.Domain, host.Env.HttpsPort);
+                if (served.Thumbprint != first.Thumbprint)
+                    renewed = served;
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException)
+            {
+                outages.Add($"{DateTime.UtcNow:HH:mm:ss} handshake: {e.Message}");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+        output.WriteLine($"{probes} probes; renewed: {renewed?.NotBefore:u} to {renewed?.NotAfter:u}");
+        Assert.True(renewed is not null, $"Caddy did not renew the certificate before it expired at {first.NotAfter:u}; its log: "
+            + host.Guest.AsServiceUser($"podman logs --tail 40 {ServiceCatalogue.Caddy.Name} 2>&1 | grep -F tls").Stdout);
+        Assert.True(outages.Count == 0, "the probe saw an outage: " + string.Join("; ", outages));
+        Assert.True(renewed!.NotBefore > first.NotBefore, $"a newer certificate: {renewed.NotBefore:u} after {first.NotBefore:u}");
+        var (after, afterBody) = await probe.GetAsync(acme.Settings.ZtnetHealthPath);
+        Assert.True(after == 200, $"the renewed certificate chains to the CA's root: {after} {afterBody}");
+        // By Caddy itself, in the same run: no restart, and its log says so.
+        Assert.Equal(caddyRun, host.Guest.UserSystemctl($"show -p InvocationID --value {ServiceCatalogue.Caddy.Unit}").Stdout.Trim());
+        Assert.Contains("certificate renewed successfully",
+            host.Guest.AsServiceUserOk($"podman logs {ServiceCatalogue.Caddy.Name} 2>&1 | grep -F '\"logger\":\"tls.renew\"' || true"), StringComparison.Ordinal);
+        Assert.True(PebbleIssued("short") >= issuedBefore + 2, "the renewal is a new order at the CA");
+        Assert.Empty(acme.Apply());
+    }
+
+    [Fact, Scenario(44)]
     public async Task An_ip_address_as_the_domain_is_served_with_the_internal_ca_to_the_gate_and_from_outside()
     {
         var acme = host.AcmeStack ?? throw new InvalidOperationException("not run: scenario 41 deploys the ACME stack");

@@ -54,7 +54,7 @@ public sealed class TestHostFixture : IDisposable
 
     public bool Applied { get; set; }
 
-    /// <summary>The stack of the ACME scenarios (41-43), deployed after the purge beside the main one, which stays empty.</summary>
+    /// <summary>The stack of the ACME scenarios (41-44), deployed after the purge beside the main one, which stays empty.</summary>
     public TestStack? AcmeStack { get; set; }
 
     /// <summary>The root the Pebble of scenario 41 issued the ACME stack's certificate from (a reboot starts a Pebble with another).</summary>
