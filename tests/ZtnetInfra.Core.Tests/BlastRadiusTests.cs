@@ -42,6 +42,8 @@ public class BlastRadiusTests
         ("backupsToKeep", "10", ["backups", Gate, "unit-postgres"]),
         ("backupSchedule", "hourly", ["backups", Gate]),
         ("backupSchedule", "off", ["backups", Gate]),
+        // A restore step appears between the unit steps and enable-units, which waits for it.
+        ("restoreFrom", "host:/root/ztnet-backup.tar.gz", ["enable-units", Gate, "restore"]),
         // No step's text changes; the SSH connection, an input of every step, does: every step
         // runs again (PlanDocumentTests holds plan.md to that).
         ("host", "198.51.100.7", []),
@@ -68,6 +70,7 @@ public class BlastRadiusTests
         ("backupRepository", "sftp:backup@backup.example.org:/srv/restic/ztnet", ["backups", Gate]),
         ("backupCheckSchedule", "monthly", ["backups", Gate]),
         ("backupCheckSchedule", "off", ["backups", Gate]),
+        ("restoreFrom", "restic:latest", ["enable-units", Gate, "restore"]),
     }.Select(c => new object[] { c.Key, c.Value, c.Steps });
 
     private static Dictionary<string, ConfigValue> WithRepository(params (string, string)[] values) =>

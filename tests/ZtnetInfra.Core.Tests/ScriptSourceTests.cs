@@ -133,11 +133,11 @@ public class ScriptSourceTests
     public void The_database_password_sql_names_the_roles_the_catalogue_gives()
     {
         // The SQL in database-password.create.sh is static text: its names must be the stack's.
-        var code = ScriptSource.Get("database-password.create.sh").Code;
+        var code = ScriptSource.Get("database-password.create.sh").Code + ScriptSource.Get("lib/database-roles.sh").Code;
         Assert.Contains($"CREATE ROLE {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseUser} NOLOGIN;", code);
         Assert.Contains($"ALTER ROLE {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseSuperuser} WITH PASSWORD NULL;", code);
         Assert.Contains($"-U {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseSuperuser} -d \"$1\"", code);
-        Assert.Contains($"}} | superuser_sql {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseName}\n", code);
+        Assert.Contains($"ztnet_schema_sql | superuser_sql {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseName}\n", code);
         Assert.Contains($"ALTER SCHEMA public OWNER TO {ZtnetInfra.Core.Units.ServiceCatalogue.DatabaseUser};", code);
     }
 }

@@ -48,6 +48,9 @@ public static class Stacks
             ("acmeEmail", "ops@example.org")),
         ["acme-email"] = With(("acmeEmail", "admin@example.org")),
         ["no-backup-timer"] = Secret(With(("backupSchedule", "off"), ("backupRepository", "/mnt/offsite/restic"), ("backupCheckSchedule", "off")), "backupRepositoryPassword"),
+        // A new server recovered from the repository's newest backup; one brought over from ZTNet's own admin backup.
+        ["restore-restic"] = Secret(With(("backupRepository", "sftp:backup@backup.example.org:/srv/restic/ztnet"), ("restoreFrom", "restic:latest")), "backupRepositoryPassword"),
+        ["restore-ztnet-archive"] = With(("restoreFrom", "host:/root/ztnet_backup_2026-12-01.tar.gz"), ("serviceUser", "zt-svc"), ("dataDir", "/srv/ztnet")),
     };
 
     public static DeploymentPlan Plan(Dictionary<string, ConfigValue> config) => Planner.Build(SettingsReader.Read(config));

@@ -57,7 +57,8 @@ internal static class HealthGate
             .Var("ztnet_unit", ServiceCatalogue.Ztnet.Unit)
             .Var("db_role", ServiceCatalogue.DatabaseUser)
             .Var("db_superuser", ServiceCatalogue.DatabaseSuperuser)
-            .Var("db_name", ServiceCatalogue.DatabaseName);
+            .Var("db_name", ServiceCatalogue.DatabaseName)
+            .Var("marker", $"{st.DataDir}/{Ownership.MarkerName}");
         return f.Make("health-gate", "ZTNet answers through Caddy; controller and database checked", StepAccount.ServiceUser, s,
             dependsOn: dependsOn, secrets: [PlanSecret.PostgresPassword, PlanSecret.AuthSecret]);
     }

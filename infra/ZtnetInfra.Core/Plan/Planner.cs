@@ -47,7 +47,14 @@ public static class Planner
             steps.Add(step);
             unitSteps.Add(step.Name);
         }
-        steps.Add(PodSteps.Enable(f, unitSteps));
+        // A restore lands after the unit files (it starts PostgreSQL alone) and before anything else starts.
+        var enableDeps = new List<string>(unitSteps);
+        if (RestoreSteps.Restore(f, s, [DataDirSteps.StepName, BackupSteps.BackupsStep, unitSteps[^1]]) is { } restore)
+        {
+            steps.Add(restore);
+            enableDeps.Add(restore.Name);
+        }
+        steps.Add(PodSteps.Enable(f, enableDeps));
         steps.Add(PodSteps.DatabasePassword(f));
 
         var gateDeps = new List<string> { "enable-units", "database-password", "podman-socket", BackupSteps.BackupsStep };

@@ -19,12 +19,16 @@
 # with Caddy's local CA), caddy_container, timeout (ztnet:healthTimeoutSeconds), rounds (passing
 # rounds in a row), window (seconds those rounds must span at least), token (ZeroTier's
 # authtoken.secret), units and containers (arrays, for the report), pg_container,
-# ztnet_container, ztnet_unit, db_role, db_superuser, db_name; stdin: the database password, then
+# ztnet_container, ztnet_unit, db_role, db_superuser, db_name, marker (DATA's marker: a restore's
+# restored-controller line); stdin: the database password, then
 # the auth secret (not used).
 : "${url:?}" "${domain?}" "${ip?}" "${port:?}" "${ca?}" "${ca_pem?}" "${unverified?}" "${acme_ca?}" "${caddy_container:?}" "${timeout:?}" "${rounds:?}" "${window:?}" "${token:?}" "${units[0]:?}" "${containers[0]:?}"
-: "${pg_container:?}" "${ztnet_container:?}" "${ztnet_unit:?}" "${db_role:?}" "${db_superuser:?}" "${db_name:?}"
+: "${pg_container:?}" "${ztnet_container:?}" "${ztnet_unit:?}" "${db_role:?}" "${db_superuser:?}" "${db_name:?}" "${marker:?}"
 IFS= read -r pg_password || true
 IFS= read -r _ || true
+# The controller's node address a restore recorded in DATA's root-owned marker (readable by the
+# service user's group), or empty.
+restored=$(sed -n 's/^restored-controller=\([0-9a-f]\{10\}\)$/\1/p' "$marker" 2> /dev/null | tail -n 1)
 body=$(mktemp)
 roots=$(mktemp)
 trap 'rm -f "$body" "$roots"' EXIT
@@ -45,7 +49,7 @@ tcp_login() {
 # configuration (no login without the password, ZTNet's role no superuser, the superuser closed
 # over TCP). Each podman call costs seconds on a slow host: a round makes three, a full one six.
 check() {
-  local code zt_started token_time zt_token
+  local code zt_started token_time zt_token zt_status
   if [ -n "$ca" ] && [ ! -f "$ca" ]; then last="Caddy has not created its local CA ($ca) yet"; where=caddy; return 1; fi
   if ! code=$(curl "${args[@]}" "$url" 2>&1); then
     last="HTTPS through Caddy: $code"
@@ -62,8 +66,13 @@ check() {
   if ! zt_token=$(dd if="$token" iflag=nofollow,nonblock bs=128 count=1 status=none 2>/dev/null) || ! [[ $zt_token =~ ^[A-Za-z0-9]{16,100}$ ]]; then
     last="ZeroTier's token $token is not a plain file holding a token (a link, or other content; not shown): not sent"; where=zerotier; return 1
   fi
-  if ! printf '%s\n' "$zt_token" | podman exec -i "$ztnet_container" sh -c 'IFS= read -r t; printf "header = \"X-ZT1-Auth: %s\"\n" "$t" | curl -fsS --max-time 20 -o /dev/null -K - "$ZT_ADDR/status"' >/dev/null 2>"$body"; then
+  if ! zt_status=$(printf '%s\n' "$zt_token" | podman exec -i "$ztnet_container" sh -c 'IFS= read -r t; printf "header = \"X-ZT1-Auth: %s\"\n" "$t" | curl -fsS --max-time 20 -K - "$ZT_ADDR/status"' 2>"$body"); then
     last="the ZeroTier controller does not answer its authenticated API at ZT_ADDR/status from the ZTNet container: $(head -c 200 "$body")"; where=zerotier; return 1
+  fi
+  # A restored controller must answer with the identity it was restored with (ztnet:restoreFrom):
+  # every network's ID starts with that address.
+  if [ -n "$restored" ] && ! grep -Eq "\"address\" *: *\"$restored\"" <<< "$zt_status"; then
+    last="the ZeroTier controller answers as $(grep -oE '"address" *: *"[0-9a-f]{10}"' <<< "$zt_status" | grep -oE '[0-9a-f]{10}' || echo '(no address)'), not as the controller $restored restored from the backup (DATA/zerotier/identity.secret)"; where=zerotier; return 1
   fi
   if ! started=$(podman inspect --format '{{.Name}} {{.State.StartedAt.Unix}}' "${containers[@]}" 2>"$body"); then
     last="a container of the pod is missing: $(head -c 200 "$body")"; where=ztnet; return 1

@@ -60,6 +60,7 @@ public static class SettingKeys
     public static readonly SettingKey BackupCheckSchedule = new("backupCheckSchedule", "weekly", "When `restic check` verifies the repository (only with backupRepository): an OnCalendar= expression, or off.", "Sun *-*-* 04:00:00", Alternate: "monthly");
     public static readonly SettingKey BackupRepositoryPassword = new("backupRepositoryPassword", "(required with backupRepository)", "The restic repository's password, set with --secret: one line. Keep a copy off the host: without it the repository cannot be read.", "pulumi config set --secret ztnet:backupRepositoryPassword \"$(openssl rand -base64 32)\"", Secret: true);
     public static readonly SettingKey BackupRepositoryEnvironment = new("backupRepositoryEnvironment", "(none)", "The repository backend's credentials for restic, NAME=value lines (AWS_ACCESS_KEY_ID=..., B2_ACCOUNT_KEY=..., RESTIC_REST_PASSWORD=...), set with --secret.", "pulumi config set --secret ztnet:backupRepositoryEnvironment \"$(printf 'AWS_ACCESS_KEY_ID=%s\\nAWS_SECRET_ACCESS_KEY=%s' \"$ID\" \"$KEY\")\"", Secret: true);
+    public static readonly SettingKey RestoreFrom = new("restoreFrom", "(none: a new, empty ZTNet)", "Restore a backup onto this stack's new data directory, before ZeroTier and ZTNet first start: restic:latest or restic:SNAPSHOT (the newest ztnet-infra backup, or one snapshot, in backupRepository), or host:/PATH (an archive on the server, root's: a ztnet-infra backup .tar, or the .tar.gz ZTNet's admin page downloads). Refused on a data directory that already holds data.", "restic:latest", Alternate: "host:/root/ztnet-backup.tar.gz");
     public static readonly SettingKey PostgresPassword = new("postgresPassword", "(generated)", "Database password, set with --secret: letters and digits only, at least 16.", "pulumi config set --secret ztnet:postgresPassword <letters-and-digits>", Secret: true);
     public static readonly SettingKey AuthSecret = new("authSecret", "(generated)", "ZTNet session secret (NEXTAUTH_SECRET), set with --secret: at least 32 characters, one line.", "pulumi config set --secret ztnet:authSecret \"$(openssl rand -base64 48)\"", Secret: true);
 
@@ -69,7 +70,7 @@ public static class SettingKeys
         ServiceUser, DataDir, Domain, TlsMode, AcmeEmail, AcmeCa, AcmeCaRoot, HttpPort, HttpsPort, ZerotierPort,
         PostgresImage, ZerotierImage, ZtnetImage, CaddyImage, ZtnetHealthPath,
         AutoUpdate, ZerotierJoinNetworks, RetainDataOnDestroy, AllowPortsBelow80, HealthTimeoutSeconds,
-        BackupSchedule, BackupsToKeep, BackupRepository, BackupCheckSchedule,
+        BackupSchedule, BackupsToKeep, BackupRepository, BackupCheckSchedule, RestoreFrom,
         PostgresPassword, AuthSecret, BackupRepositoryPassword, BackupRepositoryEnvironment,
     ];
 

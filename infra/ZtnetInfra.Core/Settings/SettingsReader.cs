@@ -68,6 +68,7 @@ public static class SettingsReader
         var backupSchedule = r.Text(SettingKeys.BackupSchedule, Validate.Schedule);
         var backupCheckSchedule = r.Text(SettingKeys.BackupCheckSchedule, Validate.Schedule);
         var backupRepository = r.Text(SettingKeys.BackupRepository, Validate.ResticRepository);
+        var restoreFrom = r.Text(SettingKeys.RestoreFrom, Validate.RestoreSource);
         var resticPasswordSet = r.SecretSet(SettingKeys.BackupRepositoryPassword);
         var resticEnvironmentSet = r.SecretSet(SettingKeys.BackupRepositoryEnvironment);
         var pgPasswordSet = r.SecretSet(SettingKeys.PostgresPassword);
@@ -163,6 +164,10 @@ public static class SettingsReader
             && Validate.LocalRepositoryPath(backupRepository) is { } local && (local == data || local.StartsWith(data + "/", StringComparison.Ordinal)))
             errors.Add(new SettingError(SettingKeys.BackupRepository.FullKey, $"is inside ztnet:dataDir ({data}): a copy on the same disk is lost with it; name a repository on another disk or host", SettingKeys.BackupRepository.Example));
 
+        // A backup in the repository is read with the repository's own settings.
+        if (restoreFrom is not null && Settings.RestoreSource.Parse(restoreFrom).Kind == RestoreKind.Restic && !config.ContainsKey(SettingKeys.BackupRepository.FullKey))
+            errors.Add(new SettingError(SettingKeys.RestoreFrom.FullKey, $"is {restoreFrom}, a backup in the restic repository, but ztnet:backupRepository is not set: set the repository the backup is in, with its password", $"pulumi config set ztnet:backupRepository {SettingKeys.BackupRepository.Example}"));
+
         if (errors.Count > 0) return (null, errors);
 
         var settings = new StackSettings
@@ -200,6 +205,7 @@ public static class SettingsReader
             BackupCheckSchedule = backupRepository is null || (backupCheckSchedule ?? "weekly") == "off" ? null : backupCheckSchedule ?? "weekly",
             BackupRepository = backupRepository,
             BackupRepositoryPasswordSet = resticPasswordSet,
+            RestoreFrom = restoreFrom is null ? null : Settings.RestoreSource.Parse(restoreFrom),
             BackupRepositoryEnvironmentSet = resticEnvironmentSet,
             PostgresPasswordSet = pgPasswordSet,
             AuthSecretSet = authSecretSet,

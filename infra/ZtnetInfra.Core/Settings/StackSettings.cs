@@ -50,6 +50,9 @@ public sealed record StackSettings
     /// <summary>ztnet:backupCheckSchedule: when `restic check` runs (with a repository), or null ("off").</summary>
     public string? BackupCheckSchedule { get; init; } = "weekly";
 
+    /// <summary>ztnet:restoreFrom: what to restore onto a new data directory, or null (nothing).</summary>
+    public RestoreSource? RestoreFrom { get; init; }
+
     /// <summary>True when the stack sets ztnet:backupRepositoryPassword (as a secret).</summary>
     public bool BackupRepositoryPasswordSet { get; init; }
 

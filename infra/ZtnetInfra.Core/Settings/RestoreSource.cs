@@ -1,0 +1,61 @@
+using System.Text.RegularExpressions;
+
+namespace ZtnetInfra.Core.Settings;
+
+public enum RestoreKind
+{
+    /// <summary>A snapshot the backup program wrote to ztnet:backupRepository.</summary>
+    Restic,
+
+    /// <summary>An archive already on the server (root's file).</summary>
+    HostFile,
+}
+
+/// <summary>
+/// ztnet:restoreFrom, parsed: restic:latest, restic:ID (8 to 64 hex digits, restic's snapshot ID
+/// or its prefix), or host:/PATH (an absolute path on the server: letters, digits, '.', '_', '-'
+/// and '/', no '..' component, ending .tar, .tar.gz or .tgz). Everything else is refused before
+/// anything reaches a host, so the value can be carried into a script verbatim.
+/// </summary>
+public sealed partial record RestoreSource(RestoreKind Kind, string Value)
+{
+    public const string Latest = "latest";
+
+    /// <summary>The setting as the user writes it (also what the host records as restored).</summary>
+    public override string ToString() => (Kind == RestoreKind.Restic ? "restic:" : "host:") + Value;
+
+    public static RestoreSource Parse(string v) =>
+        Problem(v) is { } p ? throw new ArgumentException(p, nameof(v))
+        : v.StartsWith("restic:", StringComparison.Ordinal) ? new RestoreSource(RestoreKind.Restic, v["restic:".Length..])
+        : new RestoreSource(RestoreKind.HostFile, v["host:".Length..]);
+
+    public static string? Problem(string v)
+    {
+        const string forms = "restic:latest, restic:SNAPSHOT-ID (from `restic snapshots`), or host:/root/ztnet-backup.tar.gz (an archive you copied to the server)";
+        if (v.StartsWith("restic:", StringComparison.Ordinal))
+        {
+            var id = v["restic:".Length..];
+            return id == Latest || SnapshotRegex().IsMatch(id) ? null
+                : $"names the restic snapshot \"{Printable(id)}\", which is neither latest nor a snapshot ID (8 to 64 hex digits, as `restic snapshots` prints them)";
+        }
+        if (v.StartsWith("host:", StringComparison.Ordinal))
+        {
+            var path = v["host:".Length..];
+            if (!PathRegex().IsMatch(path) || path.Split('/').Any(p => p is "." or ".."))
+                return "must name an absolute path on the server of letters, digits, '.', '_', '-' and '/' (no . or .. component), e.g. host:/root/ztnet-backup.tar.gz";
+            return path.EndsWith(".tar", StringComparison.Ordinal) || path.EndsWith(".tar.gz", StringComparison.Ordinal) || path.EndsWith(".tgz", StringComparison.Ordinal) ? null
+                : "must name a .tar (a ztnet-infra backup) or a .tar.gz / .tgz (ZTNet's admin backup) archive";
+        }
+        if (v.StartsWith("file:", StringComparison.Ordinal) || v.StartsWith("./", StringComparison.Ordinal) || v.StartsWith('/'))
+            return $"names a file without saying where it is: an archive on your workstation is not sent by the stack; copy it to the server (scp FILE root@SERVER:/root/) and use host:/root/NAME. The forms: {forms}";
+        return $"must be {forms}";
+    }
+
+    private static string Printable(string s) => s.Length > 40 || s.Any(char.IsControl) ? "(not shown)" : s;
+
+    [GeneratedRegex("^[0-9a-f]{8,64}\\z")]
+    private static partial Regex SnapshotRegex();
+
+    [GeneratedRegex("^/[A-Za-z0-9._/-]{1,400}\\z")]
+    private static partial Regex PathRegex();
+}
