@@ -21,7 +21,7 @@ public class HealthGateLoopTests
     /// superuser over TCP, and its superuser session reads rolsuper f. curl answers 200 with
     /// {"ok":true}. Every podman call is logged to $HOME/calls.
     /// </summary>
-    private static (FakeBin Bin, string Body) Host(int timeout, bool flap)
+    private static (FakeBin Bin, string Body) Host(int timeout, bool flap, string? restoredController = null, string status = "")
     {
         var bin = new FakeBin();
         var token = Path.Combine(bin.Home, "authtoken.secret");
@@ -35,7 +35,7 @@ public class HealthGateLoopTests
               "inspect --format {{.Name}} {{.State.StartedAt.Unix}} "*)
                 n=0; if [ -e "$h/flap" ]; then n=$(( $(cat "$h/n" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$h/n"; fi
                 for c in "${@:4}"; do echo "$c $((2000000000 + n))"; done ;;
-              "exec -i ztnet sh -c "*) cat >/dev/null ;;
+              "exec -i ztnet sh -c "*) cat >/dev/null; cat "$h/status" ;;
               "exec postgres psql "*) exit 2 ;;
               "exec -i postgres sh -c "*) cat >/dev/null; [ "$8" = ztnet ] || exit 2 ;;
               "exec -i postgres psql "*) cat >/dev/null; echo f ;;
@@ -48,9 +48,14 @@ public class HealthGateLoopTests
             printf 200
             """);
         bin.Tool("systemctl", "echo 0");
+        File.WriteAllText(Path.Combine(bin.Home, "status"), status);
+        // DATA's marker, as data-dirs writes it and a restore adds to it.
+        var marker = Path.Combine(bin.Home, "marker");
+        File.WriteAllText(marker, "service-user=ztnet\ndirectory=created\n" + (restoredController is null ? "" : $"restored-from=restic:latest\nrestored-controller={restoredController}\n"));
         var body = Stacks.Plan(Stacks.Minimal()).Step("health-gate").Create.Body
             .Replace("token='/opt/ztnet-data/zerotier/authtoken.secret'\n", $"token='{token}'\n", StringComparison.Ordinal)
-            .Replace("timeout='300'\n", $"timeout='{timeout}'\n", StringComparison.Ordinal);
+            .Replace("timeout='300'\n", $"timeout='{timeout}'\n", StringComparison.Ordinal)
+            .Replace("marker='/opt/ztnet-data/.ztnet-infra'\n", $"marker='{marker}'\n", StringComparison.Ordinal);
         return (bin, body);
     }
 
@@ -94,5 +99,23 @@ public class HealthGateLoopTests
             // After each restart the next series starts with a full round again.
             Assert.True(File.ReadAllLines(Path.Combine(bin.Home, "calls")).Count(c => c.StartsWith("podman exec postgres psql -X -w", StringComparison.Ordinal)) > 1);
         }
+    }
+
+    /// <summary>ZeroTier's /status as zerotier-one answers it (service/OneService.cpp: the node's address, pretty-printed JSON).</summary>
+    private static string Status(string address) => $"{{\n \"address\": \"{address}\",\n \"online\": true\n}}\n";
+
+    [Fact]
+    public void A_restored_controller_must_answer_with_the_address_it_was_restored_with()
+    {
+        var (bin, body) = Host(timeout: 8, flap: false, restoredController: "8056c2e21c", status: Status("1234567890"));
+        using (bin)
+        {
+            var r = Run(bin, body);
+
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains("the ZeroTier controller answers as 1234567890, not as the controller 8056c2e21c restored from the backup", r.Output);
+        }
+        var (same, sameBody) = Host(timeout: 120, flap: false, restoredController: "8056c2e21c", status: Status("8056c2e21c"));
+        using (same) Assert.Equal(0, Run(same, sameBody).ExitCode);
     }
 }

@@ -44,6 +44,8 @@ trap collect EXIT
 "$HERE/vm.sh" start
 T_BOOT=$(( $(date +%s) - T0 - T_BUILD ))
 eval "$("$HERE/vm.sh" env)"
+# The scenario that recovers onto a new server resets the VM's disk with it.
+export TESTHOST_VM="$HERE/vm.sh"
 
 rc=0
 # dotnet test takes one --filter: a caller's own (e.g. --filter 'FullyQualifiedName~Destroy') replaces

@@ -28,7 +28,8 @@ IFS= read -r pg_password || true
 IFS= read -r _ || true
 # The controller's node address a restore recorded in DATA's root-owned marker (readable by the
 # service user's group), or empty.
-restored=$(sed -n 's/^restored-controller=\([0-9a-f]\{10\}\)$/\1/p' "$marker" 2> /dev/null | tail -n 1)
+restored=""
+if [ -r "$marker" ]; then restored=$(sed -n 's/^restored-controller=\([0-9a-f]\{10\}\)$/\1/p' "$marker" | tail -n 1); fi
 body=$(mktemp)
 roots=$(mktemp)
 trap 'rm -f "$body" "$roots"' EXIT

@@ -12,8 +12,8 @@ namespace ZtnetInfra.HostTests.Scenarios;
 /// published ports. After the purge (40), on an empty host, a stack of its own: a fresh apply
 /// gets a certificate, a restart and a reboot reuse it, a CA that does not answer fails the gate
 /// naming ACME and the CA, a CA that issues 20-minute certificates sees Caddy renew on its own;
-/// then an IPv4 address as the domain with Caddy's internal CA; its purge leaves the host empty
-/// again for the extended suite's scenario 45.
+/// then an IPv4 address as the domain with Caddy's internal CA. The stack stays for scenario 46,
+/// which recovers it onto a new server.
 /// </summary>
 public sealed partial class StackOnTestHostTests
 {
@@ -210,11 +210,7 @@ public sealed partial class StackOnTestHostTests
         var names = new X509SubjectAlternativeNameExtension(served.Extensions["2.5.29.17"]!.RawData);
         Assert.Contains(ip, names.EnumerateIPAddresses().Select(a => a.ToString()));
 
-        // Its purge leaves the host as scenario 40 did: empty.
-        acme.Destroy();
-        Assert.True(acme.Executor.State.IsEmpty);
-        host.Guest.RootOk($"test ! -e {acme.Settings.DataDir} && ! id -u {acme.Settings.ServiceUser} >/dev/null 2>&1");
-        host.AcmeStack = null;
+        // The stack stays: scenario 46 takes its backup and then loses the server.
     }
 
     private async Task<(int Status, string Body)> WaitForAcmeHttpsAsync(X509Certificate2 root, TimeSpan timeout)

@@ -34,19 +34,7 @@ public sealed partial class StackOnTestHostTests
         var backups = ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory);
 
         // A network with a member on the controller, persisted as FileDB does.
-        var nwid = host.Guest.AsServiceUserOk("podman exec -i zerotier python3 -", """
-            import json, urllib.request
-            tok = open('/var/lib/zerotier-one/authtoken.secret').read().strip()
-            def call(path, body=None):
-                req = urllib.request.Request('http://127.0.0.1:9993' + path, data=None if body is None else json.dumps(body).encode(),
-                                             headers={'X-ZT1-Auth': tok}, method='GET' if body is None else 'POST')
-                return json.load(urllib.request.urlopen(req))
-            addr = call('/status')['address']
-            net = call('/controller/network/%s______' % addr, {'name': 'backup-test'})
-            call('/controller/network/%s/member/1122334455' % net['id'], {'authorized': True})
-            print(net['id'])
-            """).Trim();
-        Assert.Matches("^[0-9a-f]{16}$", nwid);
+        var nwid = NetworkWithMember("backup-test");
 
         // Every two minutes, copies to a repository in the guest, two archives kept.
         host.Guest.RootOk($"install -d -m 0700 {GuestRepository}");
