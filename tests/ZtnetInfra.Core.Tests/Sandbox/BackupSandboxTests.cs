@@ -20,39 +20,8 @@ public class BackupSandboxTests
     private const string Network = Node + "000001";
     private const string Password = "correct horse battery staple";
 
-    /// <summary>
-    /// podman as the backup uses it, run as the service user:
-    /// - `unshare CMD`: CMD in the user's namespace (here: no namespace; the files are the user's own).
-    /// - `exec [-i] postgres pg_dump ... --format=custom`: a custom-format archive starts with the
-    ///   magic "PGDMP" (postgres src/bin/pg_dump/pg_backup_archiver.c, WriteHead); fails as pg_dump
-    ///   does when the flag file fail-dump exists. With the flag change-once, the controller writes
-    ///   a member file while the dump runs (ZeroTierOne controller/FileDB.cpp saves a member on change).
-    /// - `exec -i postgres pg_restore --list`: succeeds only on such an archive on stdin.
-    /// - `container inspect --format {{.ImageName}}|{{.Image}}|{{.State.Running}} NAME`: from containers/NAME (two
-    ///   lines), exit 125 "no such container" otherwise (podman's exit code for its own errors).
-    /// </summary>
-    private static string Podman(string area) => $$$"""
-        area={{{Sh.Quote(area)}}}
-        case "$1" in
-          unshare) shift; exec "$@" ;;
-          exec)
-            shift; [ "$1" = -i ] && shift; shift
-            case "$1" in
-              pg_dump)
-                if [ -e "$area/fail-dump" ]; then echo 'pg_dump: error: connection to server on socket failed' >&2; exit 1; fi
-                if [ -e "$area/change-once" ]; then rm -f "$area/change-once"; printf '{"id":"changed"}' > {{{Data}}}/zerotier/controller.d/network/{{{Network}}}/member/1122334455.json; fi
-                printf 'PGDMP fake custom archive: %s\n' "$*"; exit 0 ;;
-              pg_restore) [ "$(head -c 5)" = PGDMP ]; exit $? ;;
-            esac
-            exit 127 ;;
-          container)
-            f="$area/containers/${!#}"
-            [ -f "$f" ] || { echo "Error: no such container ${!#}" >&2; exit 125; }
-            case "$4" in '{{.ImageName}}') sed -n 1p "$f" ;; '{{.Image}}') sed -n 2p "$f" ;; '{{.State.Running}}') echo true ;; esac
-            exit 0 ;;
-        esac
-        exit 125
-        """;
+    /// <summary>podman as the backup uses it (<see cref="SandboxPodman"/>).</summary>
+    private static string Podman(string area) => SandboxPodman.Script(area, $"{Data}/zerotier", Network);
 
     private static ZtnetInfra.Core.Settings.StackSettings Settings(params (string Key, string)[] extra) =>
         ZtnetInfra.Core.Settings.SettingsReader.Read(extra.Any(e => e.Key == "backupRepository")
@@ -68,10 +37,7 @@ public class BackupSandboxTests
             useradd -m ztnet
             install -d -m 0750 -o root -g ztnet {{Data}}
             for d in postgres-data zerotier backups; do install -d -m 0700 -o ztnet -g ztnet {{Data}}/$d; done
-            cd {{Data}}/zerotier
-            runuser -u ztnet -- sh -c 'printf "{{Node}}:0:pub\n" > identity.public && printf "{{Node}}:0:pub:secret\n" > identity.secret && printf token > authtoken.secret
-              mkdir -p controller.d/network/{{Network}}/member && printf "{\"id\":\"{{Network}}\"}" > controller.d/network/{{Network}}.json
-              printf "{\"id\":\"1122334455\"}" > controller.d/network/{{Network}}/member/1122334455.json'
+            {{SandboxPodman.Controller(Data, Node, Network)}}
             mkdir -p {{box.Area}}/containers && chmod 755 {{box.Area}}/containers
             printf 'docker.io/library/postgres:15.19-alpine\nsha256:1111\n' > {{box.Area}}/containers/postgres
             printf 'docker.io/sinamics/ztnet:0.8.2\nsha256:2222\n' > {{box.Area}}/containers/ztnet

@@ -23,51 +23,8 @@ public class RestoreSandboxTests
     private const string Network = Node + "000001";
     private const string Password = "correct horse battery staple";
 
-    /// <summary>
-    /// podman as the backup and the restore use it, run as the service user:
-    /// - `unshare CMD`: CMD in the user's namespace (here: no namespace; the files are the user's own).
-    /// - `exec [-i] [--user U] postgres pg_isready|sh`: the server answers; pg_hba.conf has no trust
-    ///   line to replace (sh prints nothing).
-    /// - `exec postgres pg_dump --format=custom`: an archive starting with the magic "PGDMP" (postgres
-    ///   src/bin/pg_dump/pg_backup_archiver.c, WriteHead); `exec -i postgres pg_restore --list`
-    ///   succeeds only on one.
-    /// - `exec -i postgres pg_restore ... -d ztnet ...`: reads the archive on stdin, saved as
-    ///   restore.N with its arguments; exits 1 when the flag fail-load exists, as pg_restore does
-    ///   after an error (src/bin/pg_dump/pg_restore.c: exit_nicely(1)).
-    /// - `exec -i postgres psql ...`: the SQL on stdin saved as sql.N with its arguments in sql.N.args;
-    ///   with fail-load, a load as -U ztnet exits 3, psql's exit after an error under ON_ERROR_STOP
-    ///   (src/bin/psql/settings.h, EXIT_USER).
-    /// - `container inspect --format ...`: the backup's questions, from containers/NAME.
-    /// </summary>
-    private static string Podman(string area) => $$$"""
-        area={{{Sh.Quote(area)}}}
-        n=$(date +%s%N)
-        case "$1" in
-          unshare) shift; exec "$@" ;;
-          exec)
-            shift; [ "$1" = -i ] && shift; [ "$1" = --user ] && shift 2; shift
-            case "$1" in
-              pg_isready|sh) exit 0 ;;
-              pg_dump) printf 'PGDMP fake custom archive of the old server\n'; exit 0 ;;
-              pg_restore)
-                if [ "$2" = --list ]; then [ "$(head -c 5)" = PGDMP ]; exit $?; fi
-                printf '%s\n' "$*" > "$area/restore.$n.args"; cat > "$area/restore.$n"
-                if [ -e "$area/fail-load" ]; then echo 'pg_restore: error: could not execute query' >&2; exit 1; fi
-                exit 0 ;;
-              psql)
-                printf '%s\n' "$*" > "$area/sql.$n.args"; cat > "$area/sql.$n"
-                if [ -e "$area/fail-load" ] && [[ " $* " == *" -U ztnet "* ]]; then echo 'psql:<stdin>:9: ERROR:  relation does not exist' >&2; exit 3; fi
-                exit 0 ;;
-            esac
-            exit 127 ;;
-          container)
-            f="$area/containers/${!#}"
-            [ -f "$f" ] || { echo "Error: no such container ${!#}" >&2; exit 125; }
-            case "$4" in '{{.ImageName}}') sed -n 1p "$f" ;; '{{.Image}}') sed -n 2p "$f" ;; '{{.State.Running}}') echo true ;; esac
-            exit 0 ;;
-        esac
-        exit 125
-        """;
+    /// <summary>podman as the backup and the restore use it (<see cref="SandboxPodman"/>).</summary>
+    private static string Podman(string area) => SandboxPodman.Script(area, $"{OldData}/zerotier", Network);
 
     private static StackSettings Settings(string data, params (string Key, string)[] extra) =>
         SettingsReader.Read(extra.Any(e => e.Key == "backupRepository")
@@ -102,10 +59,7 @@ public class RestoreSandboxTests
         box.Ok($$"""
             install -d -m 0750 -o root -g ztnet {{OldData}}
             for d in postgres-data zerotier backups; do install -d -m 0700 -o ztnet -g ztnet {{OldData}}/$d; done
-            cd {{OldData}}/zerotier
-            runuser -u ztnet -- sh -c 'printf "{{Node}}:0:pub\n" > identity.public && printf "{{Node}}:0:pub:secret\n" > identity.secret && printf token > authtoken.secret
-              mkdir -p controller.d/network/{{Network}}/member && printf "{\"id\":\"{{Network}}\"}" > controller.d/network/{{Network}}.json
-              printf "{\"id\":\"1122334455\"}" > controller.d/network/{{Network}}/member/1122334455.json'
+            {{SandboxPodman.Controller(OldData, Node, Network)}}
             RESTIC_PASSWORD_FILE=/etc/ztnet-infra/restic-password restic --repo {{Repo}} init -q
             install -d -m 0755 /srv/program
             """);
