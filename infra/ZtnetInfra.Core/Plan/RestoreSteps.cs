@@ -20,6 +20,9 @@ public static class RestoreSteps
     /// <summary>The service user's staging directory, in DATA/backups (removed when the restore is done).</summary>
     public const string UserStageName = ".ztnet-infra-restore";
 
+    /// <summary>enable-units' record (relative to the service user's home): newer than a pending restore, the pod started on it.</summary>
+    public const string PodStartedRecord = PodSteps.EnabledRecord;
+
     internal static RemoteStep? Restore(StepFactory f, StackSettings s, IEnumerable<string> dependsOn)
     {
         if (s.RestoreFrom is not { } from) return null;
@@ -37,7 +40,8 @@ public static class RestoreSteps
             .Var("controller_dir", ServiceCatalogue.DataPath(s, "zerotier"))
             .Var("user_stage", ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory) + "/" + UserStageName)
             .Var("pg_container", ServiceCatalogue.Postgres.Name)
-            .Var("pg_unit", ServiceCatalogue.Postgres.Unit);
+            .Var("pg_unit", ServiceCatalogue.Postgres.Unit)
+            .Var("enabled_record", PodStartedRecord);
         return f.Make(StepName, $"Restore {from} (only onto a new data directory)", StepAccount.Root, create, dependsOn: dependsOn);
     }
 }

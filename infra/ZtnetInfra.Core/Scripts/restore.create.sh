@@ -3,7 +3,7 @@
 # files are written and before enable-units first starts ZeroTier and ZTNet.
 #   1. The record: DATA's root-owned marker says what was restored (restored-from=SOURCE) or is
 #      being restored (restore-pending=SOURCE). Done from the same source: nothing to do. Done, or
-#      begun, from another: refused. Neither: DATA's postgres-data and zerotier must be empty (a
+#      begun, from another: refused; begun from the same but the pod started on it since: refused. Neither: DATA's postgres-data and zerotier must be empty (a
 #      restore never overwrites data), then restore-pending is written before anything else.
 #   2. The archive, into root's own staging directory: restic dump of the snapshot (latest: the
 #      newest tagged ztnet-infra) from ztnet:backupRepository, or a copy of the root-owned file
@@ -25,9 +25,10 @@
 # Inputs: data (ztnet:dataDir), marker_name, service_user, kind (restic|host), source (the setting's
 # value), snapshot (restic: latest or an ID), archive_path (host: the path), repository,
 # secrets_dir, stage (root's staging directory), controller_dir, user_stage (the service user's,
-# in DATA/backups), pg_container, pg_unit.
+# in DATA/backups), pg_container, pg_unit, enabled_record (enable-units' record, relative to the
+# service user's home).
 # uses: ownership.sh as-service-user.sh restic.sh database-roles.sh restore-load.sh
-: "${data:?}" "${marker_name:?}" "${service_user:?}" "${kind:?}" "${source:?}" "${snapshot?}" "${archive_path?}" "${repository?}" "${secrets_dir:?}" "${stage:?}" "${controller_dir:?}" "${user_stage:?}" "${pg_container:?}" "${pg_unit:?}"
+: "${data:?}" "${marker_name:?}" "${service_user:?}" "${kind:?}" "${source:?}" "${snapshot?}" "${archive_path?}" "${repository?}" "${secrets_dir:?}" "${stage:?}" "${controller_dir:?}" "${user_stage:?}" "${pg_container:?}" "${pg_unit:?}" "${enabled_record:?}"
 setting=ztnet:restoreFrom
 pin "$data" || refuse "ztnet:dataDir $data is not a root-owned directory closed to others (the data-dirs step makes it so)"
 marker="./$marker_name"
@@ -49,7 +50,15 @@ fi
 if [ -n "$pending_from" ] && [ "$pending_from" != "$source" ]; then
   refuse "$setting is $source, but a restore from $pending_from into $data was cut off: finish it first (pulumi config set $setting $pending_from and pulumi up), or purge the data directory (pulumi destroy with ztnet:retainDataOnDestroy false) and start again"
 fi
-if [ -z "$pending_from" ]; then
+if [ -n "$pending_from" ]; then
+  # Finished only if nothing started on the half-restored directory since: enable-units writes its
+  # record (in the account's home) each time it starts the pod, so one newer than the pending
+  # record means ZTNet and ZeroTier ran on it (the setting was removed and applied meanwhile).
+  started=$(as_user stat -c %Y -- "$(getent passwd "$service_user" | cut -d: -f6)/$enabled_record" 2> /dev/null || true)
+  if [ -n "$started" ] && [ "$started" -ge "$(stat -c %Y -- "$marker")" ]; then
+    refuse "$setting is $source, and a restore of it into $data was cut off, but the pod has been started on that half-restored directory since (enable-units ran): finishing it now would overwrite what ZTNet and ZeroTier wrote since. Fix: purge the data directory (pulumi config set ztnet:retainDataOnDestroy false, pulumi up, pulumi destroy) or give the stack a new, empty ztnet:dataDir, then pulumi up again"
+  fi
+else
   # New means empty, asked of the service user (the directories are its own).
   held=$(as_user find "$controller_dir" "$data/postgres-data" -mindepth 1 -maxdepth 1 -print -quit 2>&1) || refuse "$setting: cannot read $controller_dir and $data/postgres-data as $service_user: $held"
   if [ -n "$held" ]; then

@@ -136,6 +136,8 @@ public class RestoreSandboxTests
         // Recorded before anything was touched: the next run knows the half-restored data is its own.
         Assert.Contains("restore-pending=restic:latest\n", box.Ok($"cat {Data}/.ztnet-infra"));
         box.Ok($"rm {box.Area}/fail-load");
+        // The account's pod was started before, on another data directory (enable-units' record, older).
+        box.Ok($"runuser -u ztnet -- sh -c 'mkdir -p ~/.local/state/ztnet-infra && touch -d @1000000000 ~/{RestoreSteps.PodStartedRecord}'");
 
         var r = Restore(box, s);
 
@@ -257,5 +259,25 @@ public class RestoreSandboxTests
             Assert.Equal(before, box.Snapshot(Data));
         }
         Assert.Equal(calls, box.Calls().Count(c => c.StartsWith("podman exec", StringComparison.Ordinal)));
+    });
+
+    [SandboxFact]
+    public void A_restore_cut_off_is_not_finished_over_a_pod_that_started_on_it_since() => HostSandbox.Use(box =>
+    {
+        NewServer(box);
+        BackupOfTheOldServer(box);
+        var s = Settings(Data, ("backupRepository", Repo), ("restoreFrom", "restic:latest"));
+        box.Ok($"touch {box.Area}/fail-load");
+        Assert.NotEqual(0, Restore(box, s).ExitCode);
+        box.Ok($"rm {box.Area}/fail-load");
+        // The setting removed and applied: enable-units started the pod on the half-restored directory.
+        box.Ok($"m=$(stat -c %Y {Data}/.ztnet-infra); runuser -u ztnet -- sh -c \"mkdir -p ~/.local/state/ztnet-infra && touch -d @$((m + 1)) ~/{RestoreSteps.PodStartedRecord}\"");
+        var before = box.Snapshot(Data);
+
+        var r = Restore(box, s);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("the pod has been started on that half-restored directory since", r.Output);
+        Assert.Equal(before, box.Snapshot(Data));
     });
 }
