@@ -134,7 +134,6 @@ case "$format" in
       regular "$list" "$prefix$f" || refuse "$setting: $source is ZTNet's admin backup without the controller's $f (one made with \"include ZeroTier\" off cannot keep your networks): nothing was changed"
     done
     tar -xzf "$archive" -C "$stage/x" --no-same-owner --no-same-permissions -- "${prefix}database_dump.sql" "${prefix}zerotier/identity.public"
-    mv -- "$stage/x/${prefix}database_dump.sql" "$stage/x/database_dump.sql" 2> /dev/null || true
     controller=$(head -c 10 -- "$stage/x/${prefix}zerotier/identity.public")
     dump=database_dump.sql ;;
   *)
