@@ -7,7 +7,8 @@ using ZtnetInfra.HostTests.TestHost;
 namespace ZtnetInfra.HostTests.Scenarios;
 
 /// <summary>
-/// Recovery onto a new server (ztnet:restoreFrom). 46, in CI: the server of scenarios 41-44 takes a
+/// Recovery onto a new server (ztnet:restoreFrom), both in the extended suite (CI's 90 minutes:
+/// the README's suite table). 46: the server of scenarios 41-44 takes a
 /// backup to a restic repository that then leaves the VM, the VM's disk is reset (a new server:
 /// nothing of the old one is left), the repository comes back as a backup server would serve it,
 /// and a new stack with restoreFrom restic:latest comes up with the same controller, network,
@@ -66,7 +67,7 @@ public sealed partial class StackOnTestHostTests
     private string ControllerFiles(string data) =>
         host.Guest.RootOk($"cd {data}/zerotier && find identity.secret identity.public authtoken.secret controller.d -type f -exec sha256sum {{}} + | sort -k 2");
 
-    [Fact, Scenario(46)]
+    [Fact, Scenario(46), Trait(ScenarioSuite.Trait, ScenarioSuite.Extended)]
     public async Task A_lost_server_is_recovered_onto_a_new_one_from_an_off_host_backup_with_one_setting()
     {
         var old = host.AcmeStack ?? throw new InvalidOperationException("not run: scenario 41 deploys the server this scenario loses");
