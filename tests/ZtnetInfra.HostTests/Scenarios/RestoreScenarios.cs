@@ -146,7 +146,7 @@ public sealed partial class StackOnTestHostTests
             chmod 0600 {{archive}}
             cd / && rm -rf "$stage"
             """);
-        output.WriteLine(host.Guest.RootOk($"tar -tzvf {archive} | head -n 8"));
+        output.WriteLine(host.Guest.RootOk($"tar -tzvf {archive} | sed -n 1,8p"));
 
         // The compose install is left behind: this host is purged and a new stack brings the archive in.
         host.Stack.Set(SettingKeys.RetainDataOnDestroy, "false");
