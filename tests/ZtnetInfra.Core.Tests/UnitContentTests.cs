@@ -136,6 +136,17 @@ public class UnitContentTests
     }
 
     [Fact]
+    public void ZTNets_own_admin_backups_land_in_the_data_directory_and_outlive_the_container()
+    {
+        var unit = Unit(ServiceCatalogue.Ztnet.Unit);
+
+        // process.cwd() + tmp/backups in sinamics/ztnet v0.8.2 adminRoute.ts; WORKDIR /app in its Dockerfile.
+        Assert.Contains("--volume /opt/ztnet-data/ztnet-backups:/app/tmp/backups \\", ExecStart(unit));
+        Assert.Equal(["/opt/ztnet-data/zerotier /opt/ztnet-data/ztnet-backups"], unit.Values("Unit", "RequiresMountsFor"));
+        Assert.Contains("ztnet-backups", ServiceCatalogue.DataSubdirectories);
+    }
+
+    [Fact]
     public void Caddy_proxies_the_domain_to_the_pod_loopback_with_the_chosen_certificates()
     {
         var acme = ExecStart(Unit(ServiceCatalogue.Caddy.Unit));

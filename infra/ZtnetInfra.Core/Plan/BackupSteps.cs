@@ -41,6 +41,7 @@ public static class BackupSteps
             .Var("service_user", s.ServiceUser)
             .Var("backups", ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory))
             .Var("controller_dir", ServiceCatalogue.DataPath(s, "zerotier"))
+            .Var("ztnet_backups", ServiceCatalogue.DataPath(s, ServiceCatalogue.ZtnetBackupsDirectory))
             .Var("pg_container", ServiceCatalogue.Postgres.Name)
             .Var("db_superuser", ServiceCatalogue.DatabaseSuperuser)
             .Var("db_name", ServiceCatalogue.DatabaseName)

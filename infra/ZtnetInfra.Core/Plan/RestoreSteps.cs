@@ -38,6 +38,7 @@ public static class RestoreSteps
             .Var("secrets_dir", BackupSteps.SecretsDirectory)
             .Var("stage", Stage)
             .Var("controller_dir", ServiceCatalogue.DataPath(s, "zerotier"))
+            .Var("ztnet_backups", ServiceCatalogue.DataPath(s, ServiceCatalogue.ZtnetBackupsDirectory))
             .Var("user_stage", ServiceCatalogue.DataPath(s, ServiceCatalogue.BackupsDirectory) + "/" + UserStageName)
             .Var("pg_container", ServiceCatalogue.Postgres.Name)
             .Var("pg_unit", ServiceCatalogue.Postgres.Unit)

@@ -24,12 +24,13 @@
 # restic and removed by that user (lib/as-service-user.sh). Runs one at a time (a lock in /run).
 # A failure exits non-zero: the unit fails (systemctl --failed, ztnet-infra status), the
 # image-backup step fails and no image changes.
-# Inputs: service_user, backups (DATA/backups), controller_dir (DATA/zerotier), pg_container,
+# Inputs: service_user, backups (DATA/backups), controller_dir (DATA/zerotier), ztnet_backups
+# (DATA/ztnet-backups), pg_container,
 # db_superuser, db_name, containers (array), pod_unit, container_units (array), health_timeout, settle_poll (seconds between looks), keep (ztnet:backupsToKeep), state (the stack's state
 # directory), record (the root-owned list of archives made), repository (ztnet:backupRepository,
 # empty for none), secrets_dir (root-only, the repository's password and environment).
 # uses: as-service-user.sh restic.sh backup-archive.sh
-: "${service_user:?}" "${backups:?}" "${controller_dir:?}" "${pg_container:?}" "${db_superuser:?}" "${db_name:?}" "${containers[0]:?}" "${pod_unit:?}" "${container_units[0]:?}" "${health_timeout:?}" "${settle_poll:?}" "${keep:?}" "${state:?}" "${record:?}" "${repository?}" "${secrets_dir:?}"
+: "${service_user:?}" "${backups:?}" "${controller_dir:?}" "${ztnet_backups:?}" "${pg_container:?}" "${db_superuser:?}" "${db_name:?}" "${containers[0]:?}" "${pod_unit:?}" "${container_units[0]:?}" "${health_timeout:?}" "${settle_poll:?}" "${keep:?}" "${state:?}" "${record:?}" "${repository?}" "${secrets_dir:?}"
 action=${1:-}
 if [ "$(id -u)" -ne 0 ]; then echo "ztnet-infra: the backup runs as root: sudo systemctl start ztnet-backup.service" >&2; exit 1; fi
 exec 9> /run/ztnet-infra-backup.lock
@@ -62,7 +63,7 @@ take_backup() {
   printf '%s\n' "$name" >> "$record"
   chmod 0644 "$record"
   if [ "$reason" = service ]; then wait_for_database; fi
-  as_user bash -c "set -euo pipefail; $(declare -p backups controller_dir pg_container db_superuser db_name containers); $(declare -f make_archive); make_archive \"\$1\" \"\$2\"" backup "$name" "$reason"
+  as_user bash -c "set -euo pipefail; $(declare -p backups controller_dir ztnet_backups pg_container db_superuser db_name containers); $(declare -f make_archive); make_archive \"\$1\" \"\$2\"" backup "$name" "$reason"
   # Retention: of the recorded names whose archive exists, newest first, the first $keep stay; the
   # rest are removed (as the service user); names without an archive (a run that failed) leave the list.
   kept=()

@@ -3,20 +3,23 @@
 # files are written and before enable-units first starts ZeroTier and ZTNet.
 #   1. The record: DATA's root-owned marker says what was restored (restored-from=SOURCE) or is
 #      being restored (restore-pending=SOURCE). Done from the same source: nothing to do. Done, or
-#      begun, from another: refused; begun from the same but the pod started on it since: refused. Neither: DATA's postgres-data and zerotier must be empty (a
-#      restore never overwrites data), then restore-pending is written before anything else.
+#      begun, from another: refused; begun from the same but the pod started on it since: refused.
+#      Neither: DATA's postgres-data, zerotier and ztnet-backups must be empty (a restore never
+#      overwrites data), then restore-pending is written before anything else.
 #   2. The archive, into root's own staging directory: restic dump of the snapshot (latest: the
 #      newest tagged ztnet-infra) from ztnet:backupRepository, or a copy of the root-owned file
 #      host:PATH (no link on the way, no ancestor another user can write).
 #   3. What it is, before anything is touched: a ztnet-infra backup (manifest.json of format
-#      ztnet-infra-backup/1, database.dump and zerotier.tar, each checked against the manifest's
+#      ztnet-infra-backup/1, database.dump and zerotier.tar, and ztnet-backups.tar where the manifest
+#      lists it (backups made before it existed do not), each checked against the manifest's
 #      sha256), or ZTNet's admin backup (a .tar.gz of ./backup_metadata.json, ./database_dump.sql
 #      and ./zerotier/, sinamics/ztnet v0.8.2 adminRoute.ts createBackup); anything else, or a member that is not a regular
 #      file, is refused. Root extracts only named regular files, in its own directory.
 #   4. As the service user (root never writes in its directories): the controller's directory
 #      (identity, token, controller.d) is unpacked into DATA/zerotier in the user namespace, owners
-#      kept; PostgreSQL alone is started, ZTNet's role and schema are set up as database-password
-#      does, and the dump is loaded by a session of ZTNet's own role (lib/restore-load.sh): nothing
+#      kept, and ZTNet's own admin backups into DATA/ztnet-backups likewise; PostgreSQL alone is
+#      started, ZTNet's role and schema are set up as database-password does, and the dump is
+#      loaded by a session of ZTNet's own role (lib/restore-load.sh): nothing
 #      in the backup runs as the superuser.
 #   5. restored-from and restored-controller (the controller's node address, which the health gate
 #      then checks ZeroTier answers with) replace restore-pending in the marker.
@@ -24,11 +27,12 @@
 # emptied and unpacked again, the load is one transaction and starts with a clean).
 # Inputs: data (ztnet:dataDir), marker_name, service_user, kind (restic|host), source (the setting's
 # value), snapshot (restic: latest or an ID), archive_path (host: the path), repository,
-# secrets_dir, stage (root's staging directory), controller_dir, user_stage (the service user's,
-# in DATA/backups), pg_container, pg_unit, enabled_record (enable-units' record, relative to the
+# secrets_dir, stage (root's staging directory), controller_dir, ztnet_backups (DATA/ztnet-backups),
+# user_stage (the service user's, in DATA/backups), pg_container, pg_unit, enabled_record
+# (enable-units' record, relative to the
 # service user's home).
 # uses: ownership.sh as-service-user.sh restic.sh database-roles.sh restore-load.sh
-: "${data:?}" "${marker_name:?}" "${service_user:?}" "${kind:?}" "${source:?}" "${snapshot?}" "${archive_path?}" "${repository?}" "${secrets_dir:?}" "${stage:?}" "${controller_dir:?}" "${user_stage:?}" "${pg_container:?}" "${pg_unit:?}" "${enabled_record:?}"
+: "${data:?}" "${marker_name:?}" "${service_user:?}" "${kind:?}" "${source:?}" "${snapshot?}" "${archive_path?}" "${repository?}" "${secrets_dir:?}" "${stage:?}" "${controller_dir:?}" "${ztnet_backups:?}" "${user_stage:?}" "${pg_container:?}" "${pg_unit:?}" "${enabled_record:?}"
 setting=ztnet:restoreFrom
 pin "$data" || refuse "ztnet:dataDir $data is not a root-owned directory closed to others (the data-dirs step makes it so)"
 marker="./$marker_name"
@@ -60,7 +64,7 @@ if [ -n "$pending_from" ]; then
   fi
 else
   # New means empty, asked of the service user (the directories are its own).
-  held=$(as_user find "$controller_dir" "$data/postgres-data" -mindepth 1 -maxdepth 1 -print -quit 2>&1) || refuse "$setting: cannot read $controller_dir and $data/postgres-data as $service_user: $held"
+  held=$(as_user find "$controller_dir" "$data/postgres-data" "$ztnet_backups" -mindepth 1 -maxdepth 1 -print -quit 2>&1) || refuse "$setting: cannot read $controller_dir, $data/postgres-data and $ztnet_backups as $service_user: $held"
   if [ -n "$held" ]; then
     refuse "$setting is $source, but $data already holds data ($held): a restore never overwrites a data directory. Fix: pulumi config rm $setting to keep this data; or give the stack a new, empty ztnet:dataDir for the restore"
   fi
@@ -122,7 +126,15 @@ case "$format" in
   ztnet-infra)
     tar -xf "$archive" -C "$stage/x" --no-same-owner --no-same-permissions -- manifest.json database.dump zerotier.tar
     if ! grep -q '"format": "ztnet-infra-backup/1"' "$stage/x/manifest.json"; then refuse "$setting: $source has a manifest.json that is not of the format ztnet-infra-backup/1: nothing was changed"; fi
-    for f in database.dump zerotier.tar; do
+    files=(database.dump zerotier.tar)
+    # ZTNet's own backups: in every archive made since they are kept (the manifest lists them), then
+    # checked like the rest; an older archive has none.
+    if [ -n "$(sum_of ztnet-backups.tar)" ]; then
+      regular "$list" ztnet-backups.tar || refuse "$setting: $source is damaged: its manifest lists ztnet-backups.tar, which it does not hold as a file: nothing was changed"
+      tar -xf "$archive" -C "$stage/x" --no-same-owner --no-same-permissions -- ztnet-backups.tar
+      files+=(ztnet-backups.tar)
+    fi
+    for f in "${files[@]}"; do
       want=$(sum_of "$f")
       if [ -z "$want" ] || [ "$(sha256sum < "$stage/x/$f" | cut -d' ' -f1)" != "$want" ]; then refuse "$setting: $source is damaged: its $f does not match the sha256 in its manifest: nothing was changed"; fi
     done
@@ -149,10 +161,11 @@ as_user mkdir -m 0700 -- "$user_stage"
 as_user tee -- "$user_stage/$dump" < "$stage/x/$dump" > /dev/null
 if [ "$format" = ztnet-infra ]; then
   as_user tee -- "$user_stage/zerotier.tar" < "$stage/x/zerotier.tar" > /dev/null
+  if [ -f "$stage/x/ztnet-backups.tar" ]; then as_user tee -- "$user_stage/ztnet-backups.tar" < "$stage/x/ztnet-backups.tar" > /dev/null; fi
 else
   as_user tee -- "$user_stage/archive.tar.gz" < "$archive" > /dev/null
 fi
-as_user bash -c "set -euo pipefail; $(declare -p format controller_dir user_stage pg_container pg_unit dump prefix strip); $(declare -f pg_wait_tcp pg_hba_close session_start superuser_sql ztnet_role_sql ztnet_schema_sql restore_controller restore_database); restore_controller; restore_database" restore
+as_user bash -c "set -euo pipefail; $(declare -p format controller_dir ztnet_backups user_stage pg_container pg_unit dump prefix strip); $(declare -f pg_wait_tcp pg_hba_close session_start superuser_sql ztnet_role_sql ztnet_schema_sql restore_controller restore_database); restore_controller; restore_database" restore
 as_user rm -rf -- "$user_stage"
 set_record "restored-from=$source" "restored-controller=$controller"
 echo "ztnet-infra: restored $source into $data: the controller $controller with its networks, and ZTNet's database, owned by its role; ZTNet migrates it at its first start"

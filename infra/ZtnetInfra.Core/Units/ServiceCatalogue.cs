@@ -40,10 +40,20 @@ public static class ServiceCatalogue
     public static IReadOnlyList<string> UnitNames { get; } = [PodUnit, .. Containers.Select(c => c.Unit)];
 
     /// <summary>Directories under the data directory, each owned by the service user.</summary>
-    public static IReadOnlyList<string> DataSubdirectories { get; } = ["postgres-data", "zerotier", "caddy_data", "caddy_config", BackupsDirectory];
+    public static IReadOnlyList<string> DataSubdirectories { get; } = ["postgres-data", "zerotier", "caddy_data", "caddy_config", BackupsDirectory, ZtnetBackupsDirectory];
 
     /// <summary>Database dumps taken before a PostgreSQL image change (the last ztnet:backupsToKeep).</summary>
     public const string BackupsDirectory = "backups";
+
+    /// <summary>
+    /// ZTNet's own admin backups (its admin page's Backup tab): written to /app/tmp/backups, the
+    /// ZTNet process's cwd + tmp/backups (sinamics/ztnet v0.8.2 adminRoute.ts createBackup), kept
+    /// here so they outlive the container and go into this stack's backups.
+    /// </summary>
+    public const string ZtnetBackupsDirectory = "ztnet-backups";
+
+    /// <summary>Where ZTNet writes its admin backups in its container.</summary>
+    public const string ZtnetBackupsMount = "/app/tmp/backups";
 
     public static string DataPath(StackSettings s, string sub) => $"{s.DataDir}/{sub}";
 }

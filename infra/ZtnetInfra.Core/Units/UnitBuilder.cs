@@ -99,6 +99,9 @@ public static class UnitBuilder
         var c = ServiceCatalogue.Ztnet;
         var run = RunCommand(s, c)
             .Then("--volume", $"{ServiceCatalogue.DataPath(s, "zerotier")}:/var/lib/zerotier-one")
+            // ZTNet runs as the container's root (its Dockerfile leaves USER nextjs commented out),
+            // which is the service user here: its admin backups land in a directory of that user.
+            .Then("--volume", $"{ServiceCatalogue.DataPath(s, ServiceCatalogue.ZtnetBackupsDirectory)}:{ServiceCatalogue.ZtnetBackupsMount}")
             // Next.js binds to $HOSTNAME. In a pod that shares its UTS namespace podman replaces
             // HOSTNAME with the pod's host name (seen with podman 5.4), so ZTNet gets a UTS
             // namespace of its own, and with it the HOSTNAME given here.
@@ -122,7 +125,8 @@ public static class UnitBuilder
         // (Restart=on-failure).
         var token = $"{ServiceCatalogue.DataPath(s, "zerotier")}/authtoken.secret";
         var waitForToken = new ExecCommand("", "/usr/bin/timeout", Seconds(TokenWaitSeconds), "/bin/sh", "-c", "until [ -s \"$0\" ]; do sleep 1; done", token);
-        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "zerotier")], after: [ServiceCatalogue.Postgres, ServiceCatalogue.Zerotier], startPre: waitForToken);
+        return ContainerUnit(s, c, run, [ServiceCatalogue.DataPath(s, "zerotier"), ServiceCatalogue.DataPath(s, ServiceCatalogue.ZtnetBackupsDirectory)],
+            after: [ServiceCatalogue.Postgres, ServiceCatalogue.Zerotier], startPre: waitForToken);
     }
 
     /// <summary>How long ZTNet's start waits for ZeroTier's token on a first start (well inside TimeoutStartSec).</summary>

@@ -36,8 +36,10 @@ public class BackupSandboxTests
         box.Ok($$"""
             useradd -m ztnet
             install -d -m 0750 -o root -g ztnet {{Data}}
-            for d in postgres-data zerotier backups; do install -d -m 0700 -o ztnet -g ztnet {{Data}}/$d; done
+            for d in postgres-data zerotier backups ztnet-backups; do install -d -m 0700 -o ztnet -g ztnet {{Data}}/$d; done
             {{SandboxPodman.Controller(Data, Node, Network)}}
+            runuser -u ztnet -- sh -c 'cd {{Data}}/ztnet-backups && printf "in-app backup\n" > ztnet_backup_2026-11-30.tar.gz && mkdir -p temp/1764500000000 extract/1764500000001 && echo half > temp/1764500000000/database_dump.sql && echo half > extract/1764500000001/database_dump.sql'
+
             mkdir -p {{box.Area}}/containers && chmod 755 {{box.Area}}/containers
             printf 'docker.io/library/postgres:15.19-alpine\nsha256:1111\n' > {{box.Area}}/containers/postgres
             printf 'docker.io/sinamics/ztnet:0.8.2\nsha256:2222\n' > {{box.Area}}/containers/ztnet
@@ -64,18 +66,21 @@ public class BackupSandboxTests
         Assert.Matches("^ztnet-backup-[0-9]{8}T[0-9]{6}Z[.]tar$", name);
         Assert.Equal("root 644\n", box.Ok($"stat -c '%U %a' {BackupSteps.ArchiveRecord}"));
         Assert.Equal("ztnet 600\n", box.Ok($"stat -c '%U %a' {Data}/backups/{name}"));
-        var listing = box.Ok($"cd /tmp && rm -rf x && mkdir x && cd x && tar -xf {Data}/backups/{name} && tar -tf zerotier.tar | sort && cat manifest.json && sha256sum database.dump zerotier.tar");
+        var listing = box.Ok($"cd /srv && rm -rf x && mkdir x && cd x && tar -xf {Data}/backups/{name} && tar -tf zerotier.tar | sort && cat manifest.json && sha256sum database.dump zerotier.tar ztnet-backups.tar");
         foreach (var f in new[] { "./identity.secret", "./identity.public", "./authtoken.secret", $"./controller.d/network/{Network}.json", $"./controller.d/network/{Network}/member/1122334455.json" })
             Assert.Contains(f + "\n", listing);
         Assert.Contains($"\"controller\": \"{Node}\"", listing);
         Assert.Contains("\"image\": \"docker.io/sinamics/ztnet:0.8.2\", \"id\": \"sha256:2222\"", listing);
         Assert.Contains("\"reason\": \"service\"", listing);
         // The manifest's checksums are those of the files beside it.
-        foreach (var f in new[] { "database.dump", "zerotier.tar" })
+        foreach (var f in new[] { "database.dump", "zerotier.tar", "ztnet-backups.tar" })
         {
             var sum = System.Text.RegularExpressions.Regex.Match(listing, $"([0-9a-f]{{64}})  {f}").Groups[1].Value;
             Assert.Contains($"\"path\": \"{f}\", \"sha256\": \"{sum}\"", listing);
         }
+        // ZTNet's own admin backups, without the directories ZTNet works in while it makes or restores one.
+        Assert.Equal("./\n./ztnet_backup_2026-11-30.tar.gz\n", box.Ok($"cd /srv/x && tar -tf ztnet-backups.tar | sort"));
+        Assert.Equal(box.Ok($"sha256sum < {Data}/ztnet-backups/ztnet_backup_2026-11-30.tar.gz"), box.Ok("cd /srv/x && tar -xOf ztnet-backups.tar ./ztnet_backup_2026-11-30.tar.gz | sha256sum"));
         // The repository holds the archive byte for byte.
         var inRepo = box.Ok($"RESTIC_PASSWORD_FILE=/etc/ztnet-infra/restic-password restic --repo {Repo} --no-cache dump latest /{name} | sha256sum");
         Assert.Equal(box.Ok($"sha256sum < {Data}/backups/{name}"), inRepo);
@@ -130,7 +135,7 @@ public class BackupSandboxTests
         var s = Settings(("backupRepository", Repo));
         Deployed(box, s);
         // The repository exists with another password than the one the host holds.
-        box.Ok($"install -d -m 0700 /etc/ztnet-infra && printf 'other password\\n' > /tmp/p && RESTIC_PASSWORD_FILE=/tmp/p restic --repo {Repo} init -q && printf '%s\\n' {Sh.Quote(Password)} > /etc/ztnet-infra/restic-password");
+        box.Ok($"install -d -m 0700 /etc/ztnet-infra && printf 'other password\\n' > /srv/p && RESTIC_PASSWORD_FILE=/srv/p restic --repo {Repo} init -q && printf '%s\\n' {Sh.Quote(Password)} > /etc/ztnet-infra/restic-password");
 
         var r = Backup(box);
 
@@ -153,7 +158,7 @@ public class BackupSandboxTests
         Assert.True(r.ExitCode == 0, r.Output);
         Assert.Contains("the controller changed its files during the backup (attempt 1): taking it again", r.Output);
         var name = box.Ok($"cat {BackupSteps.ArchiveRecord}").Trim();
-        Assert.Contains("{\"id\":\"changed\"}", box.Ok($"cd /tmp && rm -rf y && mkdir y && cd y && tar -xf {Data}/backups/{name} && tar -xOf zerotier.tar ./controller.d/network/{Network}/member/1122334455.json"));
+        Assert.Contains("{\"id\":\"changed\"}", box.Ok($"cd /srv && rm -rf y && mkdir y && cd y && tar -xf {Data}/backups/{name} && tar -xOf zerotier.tar ./controller.d/network/{Network}/member/1122334455.json"));
     });
 
     [SandboxFact]

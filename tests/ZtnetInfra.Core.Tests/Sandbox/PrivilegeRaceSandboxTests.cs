@@ -20,7 +20,7 @@ public class PrivilegeRaceSandboxTests
     /// <summary>Rounds per race: enough that a race won even one time in ten shows (the old scripts lose it within a few).</summary>
     public const int Rounds = 50;
 
-    private static readonly string[] Subs = ["postgres-data", "zerotier", "caddy_data", "caddy_config", "backups"];
+    private static readonly string[] Subs = [.. ZtnetInfra.Core.Units.ServiceCatalogue.DataSubdirectories];
 
     // The canary: root's, outside DATA; what root must never chown, chmod, write or remove.
     private const string Canary = """

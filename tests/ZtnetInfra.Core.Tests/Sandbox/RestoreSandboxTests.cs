@@ -32,7 +32,7 @@ public class RestoreSandboxTests
             : Stacks.With([("dataDir", data), .. extra]));
 
     /// <summary>
-    /// The service user and a new DATA as data-dirs leaves it (root's, marked, five empty
+    /// The service user and a new DATA as data-dirs leaves it (root's, marked, six empty
     /// subdirectories); the stand-ins' call log open to the service user's calls too.
     /// </summary>
     private static void NewServer(HostSandbox box)
@@ -47,19 +47,25 @@ public class RestoreSandboxTests
             chmod 644 {{box.Area}}/containers/*
             install -d -m 0750 -o root -g ztnet {{Data}}
             printf 'service-user=ztnet\ndirectory=created\n' > {{Data}}/.ztnet-infra
-            for d in postgres-data zerotier caddy_data caddy_config backups; do install -d -m 0700 -o ztnet -g ztnet {{Data}}/$d; done
+            for d in postgres-data zerotier caddy_data caddy_config backups ztnet-backups; do install -d -m 0700 -o ztnet -g ztnet {{Data}}/$d; done
             install -d -m 0700 /etc/ztnet-infra && printf '%s\n' {{Sh.Quote(Password)}} > /etc/ztnet-infra/restic-password
             """);
     }
 
-    /// <summary>The old server's controller in OldData, and a backup of it made by the backup program into the repository.</summary>
+    /// <summary>
+    /// The old server's controller in OldData with one of ZTNet's own admin backups (and ZTNet's
+    /// working directory of one being made, which no backup keeps), and a backup of it made by the
+    /// backup program into the repository.
+    /// </summary>
     private static string BackupOfTheOldServer(HostSandbox box)
     {
         var old = Settings(OldData, ("backupRepository", Repo));
         box.Ok($$"""
             install -d -m 0750 -o root -g ztnet {{OldData}}
-            for d in postgres-data zerotier backups; do install -d -m 0700 -o ztnet -g ztnet {{OldData}}/$d; done
+            for d in postgres-data zerotier backups ztnet-backups; do install -d -m 0700 -o ztnet -g ztnet {{OldData}}/$d; done
             {{SandboxPodman.Controller(OldData, Node, Network)}}
+            runuser -u ztnet -- sh -c 'cd {{OldData}}/ztnet-backups && printf "in-app backup\n" > ztnet_backup_2026-11-30.tar.gz && mkdir -p temp/1764500000000 && echo half > temp/1764500000000/database_dump.sql'
+
             RESTIC_PASSWORD_FILE=/etc/ztnet-infra/restic-password restic --repo {{Repo}} init -q
             install -d -m 0755 /srv/program
             """);
@@ -94,6 +100,9 @@ public class RestoreSandboxTests
         // The controller, file for file and owner for owner, as on the old server.
         Assert.Equal(box.Ok($"cd {OldData}/zerotier && find . -printf '%p %u %m\\n' | sort && find . -type f -exec sha256sum {{}} + | sort"),
             box.Ok($"cd {Data}/zerotier && find . -printf '%p %u %m\\n' | sort && find . -type f -exec sha256sum {{}} + | sort"));
+        // ZTNet's own admin backups too, without the working directory of one that was being made.
+        Assert.Equal(box.Ok($"cd {OldData}/ztnet-backups && find . -path ./temp -prune -o -printf '%p %u %m\\n' | sort && sha256sum ztnet_backup_2026-11-30.tar.gz"),
+            box.Ok($"cd {Data}/ztnet-backups && find . -printf '%p %u %m\\n' | sort && sha256sum ztnet_backup_2026-11-30.tar.gz"));
         // The dump went to pg_restore as ZTNet's role, with no owner or privilege of the dump's; never as the superuser.
         var load = Assert.Single(Saved(box, "restore"));
         Assert.StartsWith("PGDMP", load.Input);
@@ -146,6 +155,29 @@ public class RestoreSandboxTests
         Assert.DoesNotContain("restore-pending", marker);
         Assert.Contains("restored-from=restic:latest\n", marker);
         Assert.Equal(2, Saved(box, "restore").Count);
+    });
+
+    [SandboxFact]
+    public void A_backup_made_before_ZTNets_own_backups_were_kept_restores_all_the_same() => HostSandbox.Use(box =>
+    {
+        NewServer(box);
+        var name = BackupOfTheOldServer(box);
+        // The archive as the backup program wrote it until then: no ztnet-backups.tar, two files in the manifest.
+        box.Ok($$"""
+            w=$(mktemp -d) && cd "$w" && tar -xf {{OldData}}/backups/{{name}}
+            sed -i -e '/"path": "ztnet-backups.tar"/d' -e 's/^\(    {"path": "zerotier.tar".*}\),$/\1/' manifest.json
+            tar -cf /root/older.tar manifest.json database.dump zerotier.tar && chmod 600 /root/older.tar
+            rm -rf "$w"
+            """);
+        Assert.DoesNotContain("ztnet-backups", box.Ok("tar -xOf /root/older.tar manifest.json"));
+
+        var r = Restore(box, Settings(Data, ("restoreFrom", "host:/root/older.tar")));
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains($"is a ztnet-infra backup of the controller {Node}", r.Output);
+        Assert.Contains("./identity.secret ztnet\n", box.Ok($"cd {Data}/zerotier && find . -printf '%p %u\\n'"));
+        Assert.Equal("", box.Ok($"ls -A {Data}/ztnet-backups"));
+        Assert.Single(Saved(box, "restore"));
     });
 
     [SandboxFact]
@@ -234,7 +266,8 @@ public class RestoreSandboxTests
         var name = BackupOfTheOldServer(box);
         box.Ok($$"""
             w=$(mktemp -d) && cd "$w" && echo hello > notes.txt && tar -czf /root/foreign.tar.gz notes.txt && chmod 600 /root/foreign.tar.gz
-            tar -xf {{OldData}}/backups/{{name}} && printf 'PGDMP altered\n' > database.dump && tar -cf /root/damaged.tar manifest.json database.dump zerotier.tar && chmod 600 /root/damaged.tar
+            tar -xf {{OldData}}/backups/{{name}} && printf 'PGDMP altered\n' > database.dump && tar -cf /root/damaged.tar manifest.json database.dump zerotier.tar ztnet-backups.tar && chmod 600 /root/damaged.tar
+            tar -cf /root/short.tar manifest.json database.dump zerotier.tar && chmod 600 /root/short.tar
             head -c 100 {{OldData}}/backups/{{name}} > /root/truncated.tar && chmod 600 /root/truncated.tar
             install -d -m 0777 /srv/drop && cp {{OldData}}/backups/{{name}} /srv/drop/backup.tar
             rm -rf "$w"
@@ -247,6 +280,7 @@ public class RestoreSandboxTests
             ("host:/root/foreign.tar.gz", "is neither a ztnet-infra backup"),
             ("host:/root/damaged.tar", "is damaged: its database.dump does not match the sha256 in its manifest"),
             ("host:/root/truncated.tar", "is neither a ztnet-infra backup"),
+            ("host:/root/short.tar", "is damaged: its manifest lists ztnet-backups.tar, which it does not hold"),
             ("host:/srv/drop/backup.tar", "lies under /srv/drop"),
             ("host:/root/missing.tar", "is not a file on this server"),
         })

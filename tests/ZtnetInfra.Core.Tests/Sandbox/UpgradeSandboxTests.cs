@@ -19,7 +19,7 @@ public class UpgradeSandboxTests
         box.Ok("""
             install -d -m 0755 /srv/canary && printf 'root:secret:1::::::\n' > /srv/canary/shadow && chmod 0640 /srv/canary/shadow
             install -d -m 0700 -o ztnet -g ztnet /srv/ztnet
-            for s in postgres-data zerotier caddy_data caddy_config backups; do install -d -m 0700 -o ztnet -g ztnet "/srv/ztnet/$s"; done
+            for s in postgres-data zerotier caddy_data caddy_config backups ztnet-backups; do install -d -m 0700 -o ztnet -g ztnet "/srv/ztnet/$s"; done
             printf '15\n' > /srv/ztnet/postgres-data/PG_VERSION && chown ztnet: /srv/ztnet/postgres-data/PG_VERSION
             # The service user plants the marker's name as a link to a root file before the operator marks DATA.
             setpriv --reuid ztnet --regid ztnet --clear-groups -- ln -s /srv/canary/shadow /srv/ztnet/.ztnet-infra

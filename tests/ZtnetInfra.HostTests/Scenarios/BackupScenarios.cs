@@ -35,6 +35,11 @@ public sealed partial class StackOnTestHostTests
 
         // A network with a member on the controller, persisted as FileDB does.
         var nwid = NetworkWithMember("backup-test");
+        // One of ZTNet's own admin backups, where ZTNet writes it (/app/tmp/backups, adminRoute.ts
+        // createBackup) and as whom: the container's root, ZTNet's user in its image.
+        var ztnetBackups = ServiceCatalogue.DataPath(s, ServiceCatalogue.ZtnetBackupsDirectory);
+        host.Guest.AsServiceUserOk("podman exec ztnet sh -c 'mkdir -p /app/tmp/backups && printf in-app-backup > /app/tmp/backups/ztnet_backup_vm.tar.gz'");
+        Assert.Equal($"{s.ServiceUser} in-app-backup", host.Guest.RootOk($"stat -c %U {ztnetBackups}/ztnet_backup_vm.tar.gz && cat {ztnetBackups}/ztnet_backup_vm.tar.gz").Replace('\n', ' ').Trim());
 
         // Every two minutes, copies to a repository in the guest, two archives kept.
         host.Guest.RootOk($"install -d -m 0700 {GuestRepository}");
@@ -60,8 +65,9 @@ public sealed partial class StackOnTestHostTests
 
         // The archive holds the controller's identity, its network and member, and the dump.
         var inside = host.Guest.RootOk($"tar -xOf {backups}/{scheduled} zerotier.tar | tar -t; tar -tf {backups}/{scheduled}");
-        foreach (var f in new[] { "./identity.secret", "./identity.public", "./authtoken.secret", $"./controller.d/network/{nwid}.json", $"./controller.d/network/{nwid}/member/1122334455.json", "database.dump", "manifest.json" })
+        foreach (var f in new[] { "./identity.secret", "./identity.public", "./authtoken.secret", $"./controller.d/network/{nwid}.json", $"./controller.d/network/{nwid}/member/1122334455.json", "database.dump", "manifest.json", "ztnet-backups.tar" })
             Assert.Contains(f + "\n", inside, StringComparison.Ordinal);
+        Assert.Equal("in-app-backup", host.Guest.RootOk($"tar -xOf {backups}/{scheduled} ztnet-backups.tar | tar -xOf - ./ztnet_backup_vm.tar.gz"));
         Assert.Equal(nwid[..10], ManifestField(backups, scheduled, "controller"));
 
         // The schedule goes back to daily before anything else, so no timer run races what follows.
@@ -90,6 +96,8 @@ public sealed partial class StackOnTestHostTests
         Assert.Contains("docker.io/sinamics/ztnet:0.8.2\"", host.Guest.RootOk($"tar -xOf {backups}/{preChange} manifest.json"), StringComparison.Ordinal);
         Assert.Equal(TestHostFixture.SecondZtnetImage, host.Guest.AsServiceUserOk("podman inspect --format '{{.ImageName}}' ztnet").Trim());
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
+        // ZTNet's admin backup outlived its container (a new one, on the new image).
+        Assert.Equal("in-app-backup", host.Guest.AsServiceUserOk("podman exec ztnet cat /app/tmp/backups/ztnet_backup_vm.tar.gz"));
 
         // Retention kept the newest two archives the program made, and the dumps of postgres-guard.
         var archives = host.Guest.RootOk($"ls -1 {backups} | grep '^ztnet-backup-' || true").Split('\n', StringSplitOptions.RemoveEmptyEntries);

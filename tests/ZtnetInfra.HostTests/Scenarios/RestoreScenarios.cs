@@ -74,6 +74,8 @@ public sealed partial class StackOnTestHostTests
         var nwid = NetworkWithMember("recovered");
         RowByZtnet("testhost_recovered", "written on the old server");
         var files = ControllerFiles(old.Settings.DataDir);
+        // One of ZTNet's own admin backups (its /app/tmp/backups, written by the container's root).
+        host.Guest.AsServiceUserOk("podman exec ztnet sh -c 'mkdir -p /app/tmp/backups && printf made-on-the-old-server > /app/tmp/backups/ztnet_backup_old.tar.gz'");
 
         // The old server's backups go to a restic repository (scenario 16 made it, with its own backups in it).
         host.Guest.RootOk($"install -d -m 0700 {GuestRepository}");
@@ -112,6 +114,8 @@ public sealed partial class StackOnTestHostTests
         Assert.True(order.IndexOf(RestoreSteps.StepName) < order.IndexOf("enable-units"), string.Join(", ", order));
         AssertSameControllerAndData(nwid, "testhost_recovered", "written on the old server");
         Assert.Equal(files, ControllerFiles(next.Settings.DataDir));
+        // ZTNet's own admin backups came back with the rest, where ZTNet looks for them.
+        Assert.Equal("made-on-the-old-server", host.Guest.AsServiceUserOk("podman exec ztnet cat /app/tmp/backups/ztnet_backup_old.tar.gz"));
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
         Assert.Empty(next.Apply());
         Assert.DoesNotContain(ResticPassword, ReadShared(host.ExecutorLogPath), StringComparison.Ordinal);
@@ -161,6 +165,8 @@ public sealed partial class StackOnTestHostTests
         Assert.Contains($"is a ztnet backup of the controller {nwid[..10]}", run.Single(r => r.Step == RestoreSteps.StepName).Result.Stdout, StringComparison.Ordinal);
         AssertSameControllerAndData(nwid, "testhost_imported", "written under docker-compose");
         Assert.Equal(files, ControllerFiles(next.Settings.DataDir));
+        // ZTNet's own admin backups came back with the rest, where ZTNet looks for them.
+        Assert.Equal("made-on-the-old-server", host.Guest.AsServiceUserOk("podman exec ztnet cat /app/tmp/backups/ztnet_backup_old.tar.gz"));
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
         Assert.Empty(next.Apply());
     }

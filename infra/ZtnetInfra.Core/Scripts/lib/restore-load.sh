@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Library: the service user's half of a restore (Scripts/restore.create.sh), run through as_user
-# with its inputs declared: format (ztnet-infra|ztnet), controller_dir, user_stage (holding dump,
-# and zerotier.tar or archive.tar.gz), pg_container, pg_unit, dump (the file name), prefix and
+# with its inputs declared: format (ztnet-infra|ztnet), controller_dir, ztnet_backups, user_stage
+# (holding dump, and zerotier.tar (and ztnet-backups.tar where the backup has it) or archive.tar.gz), pg_container, pg_unit, dump (the file name), prefix and
 # strip (ZTNet's archive: "" and 1 for members named zerotier/..., "./" and 2 for ./zerotier/...).
 #   restore_controller  DATA/zerotier emptied (only ever a new or a half-restored one: the record
 #                       says which) and unpacked in the user namespace with numeric owners, so a
 #                       file keeps the container's owner: a ztnet-infra zerotier.tar as it was; ZTNet's
 #                       zerotier/ (a copy of /var/lib/zerotier-one from a root container, whose
 #                       root is the service user here: owned by that root) without the pid file of
-#                       the old process.
+#                       the old process. A ztnet-infra backup's ztnet-backups.tar (ZTNet's own admin
+#                       backups) goes into DATA/ztnet-backups the same way, emptied first too.
 #   restore_database    PostgreSQL alone is started (enable-units starts the rest later), ZTNet's
 #                       role (no login) and schema made as database-password makes them, then the
 #                       dump is loaded in one transaction by a session of ZTNet's own role, over the
@@ -34,6 +35,11 @@ restore_controller() {
       --exclude="${prefix}zerotier/zerotier-one.pid" -xzf - -- "${prefix}zerotier" < "$user_stage/archive.tar.gz"
   fi
   podman unshare sh -c 'test -s "$1/identity.secret" && test ! -L "$1/identity.secret"' sh "$controller_dir" || { echo "ztnet-infra: the controller's identity did not arrive in $controller_dir" >&2; return 1; }
+  podman unshare sh -c 'find "$1" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +' sh "$ztnet_backups"
+  if [ -f "$user_stage/ztnet-backups.tar" ]; then
+    podman unshare tar -C "$ztnet_backups" --numeric-owner -xf - < "$user_stage/ztnet-backups.tar"
+    echo "ztnet-infra: ZTNet's own admin backups are restored into $ztnet_backups"
+  fi
   echo "ztnet-infra: the controller's directory is restored into $controller_dir"
 }
 # shellcheck disable=SC2154 # the inputs above
