@@ -6,7 +6,7 @@ namespace ZtnetInfra.Core.Tests.Sandbox;
 
 /// <summary>
 /// A throw-away host for running the stack's root scripts for real: a mount and PID namespace
-/// (`unshare`) in which /etc, /var/lib, /var/log and /var/mail are overlays whose writes land in a
+/// (`unshare`) in which /etc, /root, /var/lib, /var/log and /var/mail are overlays whose writes land in a
 /// temporary folder, /home and /srv are folders of that temporary area on disk (the stack refuses
 /// tmpfs for data), /run is a tmpfs, and `systemctl`, `loginctl`, `podman` and `runuser` are
 /// stand-ins first on PATH that log their calls. Real `useradd`, `usermod`, `userdel`, `findmnt`
@@ -35,7 +35,7 @@ public sealed class HostSandbox : IDisposable
         File.WriteAllText(setup, """
             set -euo pipefail
             area=$1
-            for d in etc var/lib var/log var/mail; do
+            for d in etc root var/lib var/log var/mail; do
               [ -d "/$d" ] || continue
               mkdir -p "$area/overlay/$d/upper" "$area/overlay/$d/work"
               mount -t overlay overlay -o "lowerdir=/$d,upperdir=$area/overlay/$d/upper,workdir=$area/overlay/$d/work" "/$d"
