@@ -78,7 +78,7 @@ public class ResourceTreeTests
     }
 
     [Theory]
-    [InlineData("ztnet:autoUpdate", "false")]
+    [InlineData("ztnet:restoreFrom", "host:/root/backup.tar")]
     [InlineData("ztnet:httpPort", "8080")]
     public async Task Settings_that_change_the_plan_change_the_resources_with_it(string key, string value)
     {
