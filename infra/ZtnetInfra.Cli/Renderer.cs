@@ -64,6 +64,15 @@ public static class Renderer
             sb.Append(st.Title.Replace("|", "\\|")).Append(" |\n");
         }
 
+        if (!plan.Uploads.IsEmpty)
+        {
+            sb.Append("\n## Files sent from the workstation\n\n");
+            sb.Append("Each is one `CopyToRemote` resource (Pulumi.Command): the file is sent over SFTP as the SSH login, again only when its content or the path on the host changes; a destroy leaves it on the host, so the step that made its directory removes it.\n\n");
+            sb.Append("| name | file on this workstation | path on the host | depends on | what it is |\n|---|---|---|---|---|\n");
+            foreach (var u in plan.Uploads)
+                sb.Append($"| `{u.Name}` | `{u.LocalPath}` | `{u.RemotePath}` | {string.Join(", ", u.DependsOn.Select(d => $"`{d}`"))} | {u.Title.Replace("|", "\\|")} |\n");
+        }
+
         sb.Append("\n## Where each script's shell comes from\n\n");
         sb.Append("Each body is `set -euo pipefail`, a comment, a prelude of quoted values, then these files of `infra/ZtnetInfra.Core/Scripts/` in this order ");
         sb.Append("(`lib/` files are shared functions); the launcher around it is `launcher/common.sh` and `launcher/root.sh` or `launcher/service-user.sh`.\n\n");

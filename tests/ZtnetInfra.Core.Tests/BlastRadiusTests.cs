@@ -44,6 +44,8 @@ public class BlastRadiusTests
         ("backupSchedule", "off", ["backups", Gate]),
         // A restore step appears between the unit steps and enable-units, which waits for it.
         ("restoreFrom", "host:/root/ztnet-backup.tar.gz", ["enable-units", Gate, "restore"]),
+        // From the workstation: also the inbox it is sent into, and the upload itself (a CopyToRemote).
+        ("restoreFrom", "file:backups/ztnet-backup.tar.gz", ["enable-units", Gate, "restore", "restore-inbox", "restore-upload"]),
         // No step's text changes; the SSH connection, an input of every step, does: every step
         // runs again (PlanDocumentTests holds plan.md to that).
         ("host", "198.51.100.7", []),

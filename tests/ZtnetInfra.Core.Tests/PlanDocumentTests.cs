@@ -86,6 +86,17 @@ public class PlanDocumentTests
         Assert.DoesNotContain("PostgresPassword,", doc);
     }
 
+    [Fact]
+    public void A_file_sent_from_the_workstation_is_listed_with_where_it_goes()
+    {
+        var config = Stacks.With(("restoreFrom", "file:backups/ztnet-backup-20261201T030000Z.tar"));
+        var doc = Renderer.PlanDocument(Stacks.Plan(config), config);
+
+        Assert.Contains("## Files sent from the workstation", doc);
+        Assert.Contains($"| `{RestoreSteps.UploadName}` | `backups/ztnet-backup-20261201T030000Z.tar` | `{RestoreSteps.Inbox}/{RestoreSteps.UploadFile}` | `{RestoreSteps.InboxStep}` |", doc);
+        Assert.DoesNotContain("## Files sent from the workstation", Renderer.PlanDocument(Stacks.Plan(Stacks.Minimal()), Stacks.Minimal()));
+    }
+
     /// <summary>Independent of plan.md: change one setting, diff every step's full inputs. Null when the change is invalid here.</summary>
     private static List<string>? ExpectedRadius(Dictionary<string, ConfigValue> config, SettingKey key)
     {

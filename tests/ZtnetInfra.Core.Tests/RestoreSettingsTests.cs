@@ -39,6 +39,35 @@ public class RestoreSettingsTests
         Assert.Equal(value["host:".Length..], s.RestoreFrom.Value);
     }
 
+    [Theory]
+    [InlineData("file:backups/ztnet-backup-20261201T030000Z.tar", "backups/ztnet-backup-20261201T030000Z.tar")]
+    [InlineData("file:./ztnet_backup_2026-12-01.tar.gz", "./ztnet_backup_2026-12-01.tar.gz")]
+    [InlineData("file:../exports/old.tgz", "../exports/old.tgz")]
+    [InlineData("file:/home/me/ztnet_backup.tar.gz", "/home/me/ztnet_backup.tar.gz")]
+    public void An_archive_on_the_workstation_needs_no_repository_and_is_sent_into_the_inbox_before_the_restore(string value, string path)
+    {
+        var s = SettingsReader.Read(Stacks.With(("restoreFrom", value)));
+        var plan = Planner.Build(s);
+
+        Assert.Equal(new RestoreSource(RestoreKind.WorkstationFile, path), s.RestoreFrom);
+        Assert.Equal(value, s.RestoreFrom!.ToString());
+        var upload = Assert.Single(plan.Uploads);
+        Assert.Equal((RestoreSteps.UploadName, path, $"{RestoreSteps.Inbox}/{RestoreSteps.UploadFile}"), (upload.Name, upload.LocalPath, upload.RemotePath));
+        Assert.Equal([RestoreSteps.InboxStep], upload.DependsOn.ToArray());
+        // The inbox is root's step, with a delete (the provider leaves what it copied); the restore reads what arrived there.
+        var inbox = plan.Step(RestoreSteps.InboxStep);
+        Assert.Equal(StepAccount.Root, inbox.RunsAs);
+        Assert.NotNull(inbox.Delete);
+        var restore = plan.Step(RestoreSteps.StepName);
+        Assert.Contains(RestoreSteps.UploadName, restore.DependsOn);
+        Assert.Contains("kind='upload'\n", restore.Create.Body);
+        Assert.Contains($"archive_path='{RestoreSteps.Inbox}/{RestoreSteps.UploadFile}'\n", restore.Create.Body);
+        // The workstation's path never reaches the host, except as the record of what was restored.
+        Assert.DoesNotContain(path, inbox.Create.Body);
+        // No other restore sends anything.
+        Assert.Empty(Planner.Build(SettingsReader.Read(Stacks.With(("restoreFrom", "host:/root/backup.tar")))).Uploads);
+    }
+
     [Fact]
     public void A_restic_snapshot_without_a_repository_is_refused_naming_both_settings()
     {
@@ -58,8 +87,13 @@ public class RestoreSettingsTests
     [InlineData("host:/root/back up.tar", "absolute path")]
     [InlineData("host:/root/backup.tar;reboot", "absolute path")]
     [InlineData("host:/root/backup.zip", "must name a .tar")]
-    [InlineData("./ztnet_backup.tar.gz", "copy it to the server")]
-    [InlineData("file:./ztnet_backup.tar.gz", "copy it to the server")]
+    [InlineData("./ztnet_backup.tar.gz", "file:PATH for an archive on this workstation")]
+    [InlineData("/root/ztnet_backup.tar.gz", "host:/PATH for one already on the server")]
+    [InlineData("file:C:\\backups\\ztnet.tar", "must name a file on this workstation")]
+    [InlineData("file:backups/ztnet backup.tar", "must name a file on this workstation")]
+    [InlineData("file:backups/ztnet.tar$(reboot)", "must name a file on this workstation")]
+    [InlineData("file:backups/ztnet.zip", "must name a .tar")]
+    [InlineData("file:", "must name a file on this workstation")]
     [InlineData("s3:https://s3.example.org/bucket", "must be restic:latest")]
     public void Any_other_value_is_refused_with_the_forms_it_may_take(string value, string why)
     {

@@ -51,6 +51,7 @@ public static class Stacks
         // A new server recovered from the repository's newest backup; one brought over from ZTNet's own admin backup.
         ["restore-restic"] = Secret(With(("backupRepository", "sftp:backup@backup.example.org:/srv/restic/ztnet"), ("restoreFrom", "restic:latest")), "backupRepositoryPassword"),
         ["restore-ztnet-archive"] = With(("restoreFrom", "host:/root/ztnet_backup_2026-12-01.tar.gz"), ("serviceUser", "zt-svc"), ("dataDir", "/srv/ztnet")),
+        ["restore-workstation"] = With(("restoreFrom", "file:../backups/ztnet-backup-20261201T030000Z.tar"), ("sshUser", "deploy")),
     };
 
     public static DeploymentPlan Plan(Dictionary<string, ConfigValue> config) => Planner.Build(SettingsReader.Read(config));

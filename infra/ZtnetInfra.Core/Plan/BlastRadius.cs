@@ -12,8 +12,15 @@ public static class BlastRadius
     {
         var old = before.Steps.ToDictionary(s => s.Name);
         var now = after.Steps.ToDictionary(s => s.Name);
+        // An upload's inputs are its file and its path on the host (a new content of the same file
+        // shows only to the engine, which hashes it).
+        var oldUploads = before.Uploads.ToDictionary(u => u.Name);
+        var newUploads = after.Uploads.ToDictionary(u => u.Name);
         return old.Keys.Union(now.Keys)
             .Where(n => !old.TryGetValue(n, out var a) || !now.TryGetValue(n, out var b) || !Same(a, b))
+            .Concat(oldUploads.Keys.Union(newUploads.Keys)
+                .Where(n => !oldUploads.TryGetValue(n, out var a) || !newUploads.TryGetValue(n, out var b)
+                    || a.LocalPath != b.LocalPath || a.RemotePath != b.RemotePath || !a.DependsOn.SequenceEqual(b.DependsOn)))
             .Order(StringComparer.Ordinal)
             .ToList();
     }

@@ -14,6 +14,9 @@ public sealed record DeploymentPlan(StackSettings Settings, ImmutableArray<Remot
 
     public RemoteStep Step(string name) => Steps.Single(s => s.Name == name);
 
+    /// <summary>Files sent from the workstation (ztnet:restoreFrom file:); steps may depend on them by name.</summary>
+    public ImmutableArray<PlanUpload> Uploads { get; init; } = [];
+
     /// <summary>
     /// The text a step reads on standard input: its secrets, one per line, in its order.
     /// Secrets are checked here too, so a bad user-set value fails before reaching a host.

@@ -49,6 +49,7 @@ public static class Planner
         }
         // A restore lands after the unit files (it starts PostgreSQL alone) and before anything else starts.
         var enableDeps = new List<string>(unitSteps);
+        if (RestoreSteps.InboxDirectory(f, s) is { } inbox) steps.Add(inbox);
         if (RestoreSteps.Restore(f, s, [DataDirSteps.StepName, BackupSteps.BackupsStep, unitSteps[^1]]) is { } restore)
         {
             steps.Add(restore);
@@ -59,7 +60,10 @@ public static class Planner
 
         var gateDeps = new List<string> { "enable-units", "database-password", "podman-socket", BackupSteps.BackupsStep };
         steps.Add(HealthGate.Make(f, s, steps, gateDeps));
-        return new DeploymentPlan(s, [.. steps], [.. units]);
+        return new DeploymentPlan(s, [.. steps], [.. units])
+        {
+            Uploads = RestoreSteps.Upload(s) is { } upload ? [upload] : [],
+        };
     }
 
     private static bool UsesSecrets(UnitFile unit) =>

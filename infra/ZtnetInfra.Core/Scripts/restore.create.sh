@@ -7,8 +7,11 @@
 #      Neither: DATA's postgres-data, zerotier and ztnet-backups must be empty (a restore never
 #      overwrites data), then restore-pending is written before anything else.
 #   2. The archive, into root's own staging directory: restic dump of the snapshot (latest: the
-#      newest tagged ztnet-infra) from ztnet:backupRepository, or a copy of the root-owned file
-#      host:PATH (no link on the way, no ancestor another user can write).
+#      newest tagged ztnet-infra) from ztnet:backupRepository, a copy of the root-owned file
+#      host:PATH (no link on the way, no ancestor another user can write), or of the file the
+#      workstation sent (file:PATH) into the restore-inbox step's directory (the SSH login's, 0700,
+#      in root's state directory), which is removed once the restore is done: it holds the
+#      controller's secret identity.
 #   3. What it is, before anything is touched: a ztnet-infra backup (manifest.json of format
 #      ztnet-infra-backup/1, database.dump and zerotier.tar, and ztnet-backups.tar where the manifest
 #      lists it (backups made before it existed do not), each checked against the manifest's
@@ -25,8 +28,9 @@
 #      then checks ZeroTier answers with) replace restore-pending in the marker.
 # A run cut off in between is finished by the next (restore-pending: the controller's directory is
 # emptied and unpacked again, the load is one transaction and starts with a clean).
-# Inputs: data (ztnet:dataDir), marker_name, service_user, kind (restic|host), source (the setting's
-# value), snapshot (restic: latest or an ID), archive_path (host: the path), repository,
+# Inputs: data (ztnet:dataDir), marker_name, service_user, kind (restic|host|upload), source (the
+# setting's value), snapshot (restic: latest or an ID), archive_path (host: the path; upload: where
+# the workstation's file was sent, in its inbox), repository,
 # secrets_dir, stage (root's staging directory), controller_dir, ztnet_backups (DATA/ztnet-backups),
 # user_stage (the service user's, in DATA/backups), pg_container, pg_unit, enabled_record
 # (enable-units' record, relative to the
@@ -98,6 +102,21 @@ if [ "$kind" = restic ]; then
     refuse "$setting: restic could not read $path from the snapshot ${id:0:8} (above)"
   fi
   echo "ztnet-infra: read ${path#/} from the snapshot ${id:0:8} of $repository"
+elif [ "$kind" = upload ]; then
+  # Sent by the SSH login into its own 0700 inbox in root's state directory (restore-inbox): read
+  # only if the inbox and the file are still that login's or root's, and neither is a link.
+  inbox=$(dirname "$archive_path")
+  login=${SUDO_USER:-root}
+  sent="$(basename "$inbox")/$(basename "$archive_path")"
+  pin "$(dirname "$inbox")" || refuse "$setting: $(dirname "$inbox") is not a root-owned directory closed to others"
+  if [ -L "./${sent%/*}" ] || [ ! -d "./${sent%/*}" ]; then refuse "$setting: $inbox is missing or not a directory: run pulumi up again (the restore-inbox step makes it)"; fi
+  read -r owner mode <<< "$(stat -c '%U %a' -- "./${sent%/*}")"
+  if { [ "$owner" != root ] && [ "$owner" != "$login" ]; } || [ "$mode" != 700 ]; then refuse "$setting: $inbox is $owner's with mode $mode, not the SSH login's ($login) with 0700: run pulumi up again (the restore-inbox step sets it)"; fi
+  if [ -L "./$sent" ] || [ ! -f "./$sent" ]; then refuse "$setting: $archive_path, the archive sent from the workstation, is missing or not a file: run pulumi up again"; fi
+  if [ "$(stat -c %U -- "./$sent")" != "$owner" ] && [ "$(stat -c %U -- "./$sent")" != root ]; then refuse "$setting: $archive_path is not the SSH login's: remove it and run pulumi up again"; fi
+  cat < "./$sent" > "$archive"
+  # Back to DATA: the record is written there by relative name.
+  pin "$data" || refuse "ztnet:dataDir $data changed under the step"
 else
   # Root reads the file only where no one else could have swapped it.
   if link=$(link_in_path "$archive_path"); then refuse "$setting: $archive_path goes through the symbolic link $link: name the real file"; fi
@@ -168,4 +187,8 @@ fi
 as_user bash -c "set -euo pipefail; $(declare -p format controller_dir ztnet_backups user_stage pg_container pg_unit dump prefix strip); $(declare -f pg_wait_tcp pg_hba_close session_start superuser_sql ztnet_role_sql ztnet_schema_sql restore_controller restore_database); restore_controller; restore_database" restore
 as_user rm -rf -- "$user_stage"
 set_record "restored-from=$source" "restored-controller=$controller"
+if [ "$kind" = upload ]; then
+  # The archive holds the controller's secret identity: no copy of it stays in the inbox.
+  rm -f -- "$archive_path"
+fi
 echo "ztnet-infra: restored $source into $data: the controller $controller with its networks, and ZTNet's database, owned by its role; ZTNet migrates it at its first start"

@@ -9,12 +9,17 @@ public enum RestoreKind
 
     /// <summary>An archive already on the server (root's file).</summary>
     HostFile,
+
+    /// <summary>An archive on the workstation, sent to the server by the stack (Pulumi.Command's CopyToRemote).</summary>
+    WorkstationFile,
 }
 
 /// <summary>
 /// ztnet:restoreFrom, parsed: restic:latest, restic:ID (8 to 64 hex digits, restic's snapshot ID
-/// or its prefix), or host:/PATH (an absolute path on the server: letters, digits, '.', '_', '-'
-/// and '/', no '..' component, ending .tar, .tar.gz or .tgz). Everything else is refused before
+/// or its prefix), host:/PATH (an absolute path on the server: letters, digits, '.', '_', '-'
+/// and '/', no '..' component, ending .tar, .tar.gz or .tgz), or file:PATH (an archive on the
+/// workstation, absolute or relative to the project directory, of the same characters and
+/// endings; '.' and '..' allowed: it never reaches the host as a path). Everything else is refused before
 /// anything reaches a host, so the value can be carried into a script verbatim.
 /// </summary>
 public sealed partial record RestoreSource(RestoreKind Kind, string Value)
@@ -22,16 +27,26 @@ public sealed partial record RestoreSource(RestoreKind Kind, string Value)
     public const string Latest = "latest";
 
     /// <summary>The setting as the user writes it (also what the host records as restored).</summary>
-    public override string ToString() => (Kind == RestoreKind.Restic ? "restic:" : "host:") + Value;
+    public override string ToString() => Kind switch
+    {
+        RestoreKind.Restic => "restic:",
+        RestoreKind.HostFile => "host:",
+        _ => "file:",
+    } + Value;
 
     public static RestoreSource Parse(string v) =>
         Problem(v) is { } p ? throw new ArgumentException(p, nameof(v))
         : v.StartsWith("restic:", StringComparison.Ordinal) ? new RestoreSource(RestoreKind.Restic, v["restic:".Length..])
+        : v.StartsWith("file:", StringComparison.Ordinal) ? new RestoreSource(RestoreKind.WorkstationFile, v["file:".Length..])
         : new RestoreSource(RestoreKind.HostFile, v["host:".Length..]);
+
+    private static string? ArchiveEnding(string path) =>
+        path.EndsWith(".tar", StringComparison.Ordinal) || path.EndsWith(".tar.gz", StringComparison.Ordinal) || path.EndsWith(".tgz", StringComparison.Ordinal) ? null
+            : "must name a .tar (a ztnet-infra backup) or a .tar.gz / .tgz (ZTNet's admin backup) archive";
 
     public static string? Problem(string v)
     {
-        const string forms = "restic:latest, restic:SNAPSHOT-ID (from `restic snapshots`), or host:/root/ztnet-backup.tar.gz (an archive you copied to the server)";
+        const string forms = "restic:latest, restic:SNAPSHOT-ID (from `restic snapshots`), file:backups/ztnet-backup.tar.gz (an archive on this workstation, sent to the server), or host:/root/ztnet-backup.tar.gz (an archive already on the server)";
         if (v.StartsWith("restic:", StringComparison.Ordinal))
         {
             var id = v["restic:".Length..];
@@ -43,11 +58,17 @@ public sealed partial record RestoreSource(RestoreKind Kind, string Value)
             var path = v["host:".Length..];
             if (!PathRegex().IsMatch(path) || path.Split('/').Any(p => p is "." or ".."))
                 return "must name an absolute path on the server of letters, digits, '.', '_', '-' and '/' (no . or .. component), e.g. host:/root/ztnet-backup.tar.gz";
-            return path.EndsWith(".tar", StringComparison.Ordinal) || path.EndsWith(".tar.gz", StringComparison.Ordinal) || path.EndsWith(".tgz", StringComparison.Ordinal) ? null
-                : "must name a .tar (a ztnet-infra backup) or a .tar.gz / .tgz (ZTNet's admin backup) archive";
+            return ArchiveEnding(path);
         }
-        if (v.StartsWith("file:", StringComparison.Ordinal) || v.StartsWith("./", StringComparison.Ordinal) || v.StartsWith('/'))
-            return $"names a file without saying where it is: an archive on your workstation is not sent by the stack; copy it to the server (scp FILE root@SERVER:/root/) and use host:/root/NAME. The forms: {forms}";
+        if (v.StartsWith("file:", StringComparison.Ordinal))
+        {
+            var path = v["file:".Length..];
+            if (!WorkstationPathRegex().IsMatch(path))
+                return "must name a file on this workstation, absolute or relative to the project directory (the one holding Pulumi.yaml), of letters, digits, '.', '_', '-' and '/', e.g. file:backups/ztnet-backup.tar.gz";
+            return ArchiveEnding(path);
+        }
+        if (v.StartsWith("./", StringComparison.Ordinal) || v.StartsWith('/'))
+            return $"names a file without saying where it is: file:PATH for an archive on this workstation, host:/PATH for one already on the server. The forms: {forms}";
         return $"must be {forms}";
     }
 
@@ -58,4 +79,7 @@ public sealed partial record RestoreSource(RestoreKind Kind, string Value)
 
     [GeneratedRegex("^/[A-Za-z0-9._/-]{1,400}\\z")]
     private static partial Regex PathRegex();
+
+    [GeneratedRegex("^[A-Za-z0-9._-][A-Za-z0-9._/-]{0,399}\\z|^/[A-Za-z0-9._/-]{1,400}\\z")]
+    private static partial Regex WorkstationPathRegex();
 }

@@ -171,7 +171,7 @@ internal static partial class Validate
         return v.StartsWith('/') ? null : "must be an absolute path or a restic backend URL such as sftp:user@host:/path, s3:https://host/bucket, rest:https://host/";
     }
 
-    /// <summary>ztnet:restoreFrom: restic:latest, restic:SNAPSHOT-ID, or host:/PATH to an archive.</summary>
+    /// <summary>ztnet:restoreFrom: restic:latest, restic:SNAPSHOT-ID, file:PATH or host:/PATH to an archive.</summary>
     public static string? RestoreSource(string v) => Settings.RestoreSource.Problem(v);
 
     private static readonly HashSet<string> KnownRepositorySchemes = ["local", "sftp", "rest", "s3", "b2", "azure", "gs", "swift", "rclone"];

@@ -180,6 +180,69 @@ public class RestoreSandboxTests
         Assert.Single(Saved(box, "restore"));
     });
 
+    /// <summary>A step's body run as root the way sudo runs it for the SSH login (SUDO_USER set), or as a root login.</summary>
+    private static Tools.Result AsLogin(HostSandbox box, StepScript script, string step, string? sudoLogin) =>
+        box.Bash((sudoLogin is null ? "" : $"export SUDO_USER={sudoLogin}\n") + script.Body, step);
+
+    [SandboxFact]
+    public void An_archive_sent_from_the_workstation_is_read_from_the_logins_inbox_and_removed_once_restored() => HostSandbox.Use(box =>
+    {
+        NewServer(box);
+        var name = BackupOfTheOldServer(box);
+        box.Ok("useradd -m deploy");
+        var plan = Planner.Build(Settings(Data, ("restoreFrom", $"file:backups/{name}"), ("sshUser", "deploy")));
+        var archive = $"{RestoreSteps.Inbox}/{RestoreSteps.UploadFile}";
+
+        // The inbox, for the sudo login the steps run for: CopyToRemote writes as that login.
+        var inbox = AsLogin(box, plan.Step(RestoreSteps.InboxStep).Create, RestoreSteps.InboxStep, "deploy");
+        Assert.True(inbox.ExitCode == 0, inbox.Output);
+        Assert.Equal("deploy 700\n", box.Ok($"stat -c '%U %a' {RestoreSteps.Inbox}"));
+        // The copy, as the provider makes it: the login's new file, mode from the server's umask.
+        box.Ok($"runuser -u deploy -- sh -c 'umask 022; cat > {archive}' < {OldData}/backups/{name}");
+
+        var r = AsLogin(box, plan.Step(RestoreSteps.StepName).Create, RestoreSteps.StepName, "deploy");
+
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains($"is a ztnet-infra backup of the controller {Node}", r.Output);
+        Assert.Equal(box.Ok($"cd {OldData}/zerotier && find . -type f -exec sha256sum {{}} + | sort"), box.Ok($"cd {Data}/zerotier && find . -type f -exec sha256sum {{}} + | sort"));
+        Assert.Contains($"restored-from=file:backups/{name}\nrestored-controller={Node}\n", box.Ok($"cat {Data}/.ztnet-infra"));
+        // The controller's secret identity does not stay behind in the inbox.
+        Assert.Equal("", box.Ok($"ls -A {RestoreSteps.Inbox}"));
+        // The inbox's delete (a destroy, or the setting removed) takes it away.
+        var delete = AsLogin(box, plan.Step(RestoreSteps.InboxStep).Delete!, RestoreSteps.InboxStep, "deploy");
+        Assert.True(delete.ExitCode == 0, delete.Output);
+        Assert.Equal("absent\n", box.Ok($"test -e {RestoreSteps.Inbox} && echo present || echo absent"));
+    });
+
+    [SandboxFact]
+    public void An_inbox_others_could_write_is_refused_before_anything_is_touched_and_its_delete_keeps_what_it_did_not_send() => HostSandbox.Use(box =>
+    {
+        NewServer(box);
+        var name = BackupOfTheOldServer(box);
+        var plan = Planner.Build(Settings(Data, ("restoreFrom", $"file:/home/me/{name}")));
+        var archive = $"{RestoreSteps.Inbox}/{RestoreSteps.UploadFile}";
+        Assert.Equal(0, AsLogin(box, plan.Step(RestoreSteps.InboxStep).Create, RestoreSteps.InboxStep, null).ExitCode);
+        box.Ok($"cp {OldData}/backups/{name} {archive} && chmod 0777 {RestoreSteps.Inbox}");
+        var before = box.Snapshot(Data);
+        var execs = box.Calls().Count(c => c.StartsWith("podman exec", StringComparison.Ordinal));
+
+        var r = AsLogin(box, plan.Step(RestoreSteps.StepName).Create, RestoreSteps.StepName, null);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains($"ztnet:restoreFrom: {RestoreSteps.Inbox} is root's with mode 777, not the SSH login's (root) with 0700", r.Output);
+        Assert.Equal(before, box.Snapshot(Data));
+        Assert.Equal(execs, box.Calls().Count(c => c.StartsWith("podman exec", StringComparison.Ordinal)));
+        // The inbox step puts it right again, and the restore then goes through.
+        Assert.Equal(0, AsLogin(box, plan.Step(RestoreSteps.InboxStep).Create, RestoreSteps.InboxStep, null).ExitCode);
+        var again = AsLogin(box, plan.Step(RestoreSteps.StepName).Create, RestoreSteps.StepName, null);
+        Assert.True(again.ExitCode == 0, again.Output);
+        // A file the stack did not send stays, and the inbox with it.
+        box.Ok($"echo mine > {RestoreSteps.Inbox}/notes.txt");
+        var delete = AsLogin(box, plan.Step(RestoreSteps.InboxStep).Delete!, RestoreSteps.InboxStep, null);
+        Assert.True(delete.ExitCode == 0, delete.Output);
+        Assert.Equal("notes.txt\n", box.Ok($"ls -A {RestoreSteps.Inbox}"));
+    });
+
     [SandboxFact]
     public void A_data_directory_that_holds_data_is_refused_naming_the_setting_and_nothing_changes() => HostSandbox.Use(box =>
     {
