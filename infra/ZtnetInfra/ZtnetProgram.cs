@@ -30,6 +30,7 @@ public class ZtnetProgram : Stack
         problems.AddRange(CheckUserSecret(config, values, SettingKeys.AuthSecret, PlanSecret.AuthSecret));
         problems.AddRange(CheckUserSecret(config, values, SettingKeys.BackupRepositoryPassword, PlanSecret.ResticPassword));
         problems.AddRange(CheckUserSecret(config, values, SettingKeys.BackupRepositoryEnvironment, PlanSecret.ResticEnvironment));
+        problems.AddRange(CheckWorkstationFile(settings));
         if (settings is null || problems.Count > 0)
             throw new RunException(new InvalidSettingsException(problems).Message);
 
@@ -64,6 +65,17 @@ public class ZtnetProgram : Stack
 
     private static Input<string>? UserSecret(Config config, SettingKey key, bool set) =>
         set ? (Input<string>)config.RequireSecret(key.Name) : null;
+
+    /// <summary>ztnet:restoreFrom file:PATH must name a file here, now: the engine would fail only when it reaches the upload.</summary>
+    private static IEnumerable<SettingError> CheckWorkstationFile(StackSettings? settings)
+    {
+        if (settings?.RestoreFrom is not { Kind: RestoreKind.WorkstationFile } from) yield break;
+        var full = ProjectFiles.FullPath(from.Value);
+        if (!File.Exists(full))
+            yield return new SettingError(SettingKeys.RestoreFrom.FullKey,
+                $"is {from}, but {full} is not a file on this workstation (a relative path is read from the project directory, the one holding Pulumi.yaml)",
+                "pulumi config set ztnet:restoreFrom file:backups/ztnet-backup.tar.gz");
+    }
 
     private static IEnumerable<SettingError> CheckUserSecret(Config config, IReadOnlyDictionary<string, ConfigValue> values, SettingKey key, PlanSecret secret)
     {

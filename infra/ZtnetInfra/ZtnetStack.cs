@@ -58,6 +58,9 @@ public sealed class ZtnetStack : ComponentResource
     /// <summary>One command per plan step, by step name.</summary>
     public IReadOnlyDictionary<string, Remote.Command> Steps { get; }
 
+    /// <summary>One CopyToRemote per file the plan sends from the workstation, by name.</summary>
+    public IReadOnlyDictionary<string, Remote.CopyToRemote> Uploads { get; }
+
     /// <summary>Null when the stack sets ztnet:postgresPassword.</summary>
     public RandomPassword? GeneratedPostgresPassword { get; }
 
@@ -113,8 +116,25 @@ public sealed class ZtnetStack : ComponentResource
         });
 
         var steps = new Dictionary<string, Remote.Command>(StringComparer.Ordinal);
+        var uploads = new Dictionary<string, Remote.CopyToRemote>(StringComparer.Ordinal);
+        Resource? Named(string name) => steps.GetValueOrDefault(name) ?? (Resource?)uploads.GetValueOrDefault(name);
+        // An upload is registered as soon as what it depends on is: before the first step that needs it.
+        void AddReadyUploads()
+        {
+            foreach (var upload in plan.Uploads)
+            {
+                if (uploads.ContainsKey(upload.Name) || !upload.DependsOn.All(d => Named(d) is not null)) continue;
+                uploads.Add(upload.Name, new Remote.CopyToRemote(upload.Name, new Remote.CopyToRemoteArgs
+                {
+                    Connection = connection,
+                    Source = new FileAsset(ProjectFiles.AssetPath(upload.LocalPath)),
+                    RemotePath = upload.RemotePath,
+                }, new CustomResourceOptions { Parent = this, DependsOn = upload.DependsOn.Select(d => Named(d)!).ToList() }));
+            }
+        }
         foreach (var step in plan.Steps)
         {
+            AddReadyUploads();
             var opts = new CustomResourceOptions
             {
                 Parent = this,
@@ -125,8 +145,8 @@ public sealed class ZtnetStack : ComponentResource
                 // Delete after the new Create would undo it (pulumi/pulumi pkg/resource/deploy/step_generator.go:
                 // a replacement without deleteBeforeReplace deletes the old resource after creating the new one).
                 DeleteBeforeReplace = true,
-                DependsOn = step.DependsOn.Select(d => (Resource)(steps.GetValueOrDefault(d)
-                    ?? throw new InvalidOperationException($"plan step {step.Name} depends on {d}, which does not come before it"))).ToList(),
+                DependsOn = step.DependsOn.Select(d => Named(d)
+                    ?? throw new InvalidOperationException($"plan step {step.Name} depends on {d}, which does not come before it")).ToList(),
             };
             var commandArgs = new Remote.CommandArgs
             {
@@ -151,7 +171,11 @@ public sealed class ZtnetStack : ComponentResource
             }
             steps.Add(step.Name, new Remote.Command(step.Name, commandArgs, opts));
         }
+        AddReadyUploads();
+        if (uploads.Count != plan.Uploads.Length)
+            throw new InvalidOperationException("a plan upload depends on a step the plan does not have");
         Steps = steps;
+        Uploads = uploads;
 
         Url = Output.Create(plan.Url);
         Host = Output.Create(settings.Host);

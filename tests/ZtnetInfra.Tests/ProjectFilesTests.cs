@@ -19,6 +19,11 @@ public class ProjectFilesTests
         {
             Assert.Equal(root, ProjectFiles.ProjectDirectory(main));
             Assert.Equal(root, ProjectFiles.ProjectDirectory(root));
+            // ztnet:restoreFrom file:PATH: read from the project directory; handed to the engine,
+            // which reads a relative asset path from the program's directory, relative to that.
+            Assert.Equal(Path.Combine(root, "backups", "x.tar"), ProjectFiles.FullPath("backups/x.tar", main));
+            Assert.Equal(Path.Combine("..", "..", "backups", "x.tar"), ProjectFiles.AssetPath("backups/x.tar", main));
+            Assert.Equal("/srv/x.tar", ProjectFiles.AssetPath("/srv/x.tar", main));
         }
         finally
         {
