@@ -1,5 +1,6 @@
 using System.Globalization;
 using ZtnetInfra.Core.Plan;
+using ZtnetInfra.Core.Shell;
 
 namespace ZtnetInfra.HostTests.Executor;
 
@@ -78,7 +79,9 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
         var start = Records.Count;
         Log($"apply to {ssh.Target}: {plan.Steps.Length} steps in the plan, {state.Steps.Count} in the state, parallel {_options.Parallel}");
         var stdins = plan.Steps.ToDictionary(s => s.Name, s => s.SecretStdin.IsEmpty ? "" : DeploymentPlan.ComposeStdin(s, secrets));
-        var graph = plan.Steps.Select(s => (s.Name, (IReadOnlyList<string>)s.DependsOn.Concat(s.IdentityFrom).Distinct(StringComparer.Ordinal).ToList())).ToList();
+        var uploads = plan.Uploads.ToDictionary(u => u.Name, StringComparer.Ordinal);
+        var graph = plan.Steps.Select(s => (s.Name, (IReadOnlyList<string>)s.DependsOn.Concat(s.IdentityFrom).Distinct(StringComparer.Ordinal).ToList()))
+            .Concat(plan.Uploads.Select(u => (u.Name, (IReadOnlyList<string>)u.DependsOn.ToList()))).ToList();
         DependencyOrder(graph);
 
         // A resource is registered once every resource it depends on (dependsOn, and each one
@@ -87,7 +90,8 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
         var processed = new HashSet<string>(StringComparer.Ordinal);
         var failures = RunGraph(graph, name =>
         {
-            ApplyStep(plan.Step(name), StoredStep.Of(plan.Step(name), stdins[name]), stdins[name], processed, replace.Contains(name));
+            if (uploads.TryGetValue(name, out var upload)) ApplyUpload(upload);
+            else ApplyStep(plan.Step(name), StoredStep.Of(plan.Step(name), stdins[name]), stdins[name], processed, replace.Contains(name));
             lock (processed) processed.Add(name);
         });
         if (failures.Count > 0 && !_options.ContinueOnError) throw Failed(failures);
@@ -95,7 +99,7 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
         // What left the program is deleted after everything else, with its stored text, dependents
         // first (pkg/resource/deploy/deployment_executor.go performPostSteps: GenerateDeletes, then
         // ScheduleDeletes' antichains). A failure without --continue-on-error cancels the run first.
-        var planned = plan.Steps.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var planned = plan.Steps.Select(s => s.Name).Concat(uploads.Keys).ToHashSet(StringComparer.Ordinal);
         var erroredDependencies = failures.SelectMany(f => TransitiveDependencies(f.Step)).ToHashSet(StringComparer.Ordinal);
         failures.AddRange(DeleteAll(state.Steps.Where(s => !planned.Contains(s.Name) && !erroredDependencies.Contains(s.Name)).ToList()));
         if (failures.Count > 0) throw Failed(failures);
@@ -145,6 +149,38 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
             // (pkg/resource/deploy/step.go, SameStep).
             state.Put(wanted);
         }
+    }
+
+    /// <summary>
+    /// A CopyToRemote (pulumi/pulumi-command v1.2.1 provider/pkg/provider/remote/copy.go and
+    /// copyController.go). Its inputs are the source asset (the engine stores its content hash, not
+    /// its bytes) and the remote path: Create copies; Update copies again only when the hash or the
+    /// path changed (a connection change alone copies nothing, and is not modelled here); it has no
+    /// Delete, so the file stays on the host when the resource goes (stored with no delete). The
+    /// copy (sftpCopy, copyFile): as the SSH login, the parent made when missing (MkdirAll, no
+    /// mode: the server's default), into PATH/BASENAME when PATH is a directory, else created or
+    /// truncated in place (O_CREAT|O_TRUNC, no mode: a new file gets the server's default, an
+    /// existing one keeps its owner and mode). The bytes travel here as base64 on the command's
+    /// stdin, where the provider uses SFTP; only their digest is logged.
+    /// </summary>
+    private void ApplyUpload(PlanUpload upload)
+    {
+        if (!Path.IsPathRooted(upload.LocalPath))
+            throw new InvalidOperationException($"{upload.Name}: the test executor takes an absolute workstation path, not {upload.LocalPath}");
+        var bytes = File.ReadAllBytes(upload.LocalPath);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var wanted = new StoredStep(upload.Name, $"copy-to-remote {upload.RemotePath} sha256:{hash}", null, null, StoredStep.Digest(""), upload.DependsOn, [], IdentityFrom: []);
+        var stored = state.Find(upload.Name);
+        if (stored is not null && !stored.DiffersFrom(wanted))
+        {
+            if (stored.SameInputsOtherwiseStoredAs(wanted)) state.Put(wanted);
+            return;
+        }
+        var dest = Sh.Quote(upload.RemotePath);
+        var name = Sh.Quote(Path.GetFileName(upload.LocalPath));
+        var command = $"set -e; d={dest}; if [ -d \"$d\" ]; then d=\"$d\"/{name}; else mkdir -p -- \"$(dirname -- \"$d\")\"; fi; base64 -d > \"$d\"";
+        Run(upload.Name, new StepScript(stored is null ? ScriptKind.Create : ScriptKind.Update, "", command), Convert.ToBase64String(bytes, Base64FormattingOptions.InsertLineBreaks) + "\n");
+        state.Put(wanted);
     }
 
     /// <summary>

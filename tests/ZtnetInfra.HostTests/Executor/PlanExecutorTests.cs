@@ -338,6 +338,44 @@ public sealed class PlanExecutorTests
 
     private static DeploymentPlan Plan(params RemoteStep[] steps) => new(Settings, [.. steps], []);
 
+    private const string CopyController = "pulumi/pulumi-command v1.2.1 provider/pkg/provider/remote/copy.go, copyController.go";
+
+    [Fact, Trait("Models", CopyController)]
+    public void A_file_from_the_workstation_is_copied_once_again_only_when_it_changes_and_left_on_destroy()
+    {
+        var (ex, ssh) = New();
+        var file = Path.Combine(Path.GetTempPath(), $"ztnet-upload-{Guid.NewGuid():N}.tar");
+        File.WriteAllBytes(file, [0, 1, 2, 255]);
+        try
+        {
+            var upload = new PlanUpload { Name = "up", Title = "up", LocalPath = file, RemotePath = "/inbox/archive", DependsOn = ["a"] };
+            DeploymentPlan WithUpload() => Plan(S("a"), S("b", deps: ["up"])) with { Uploads = [upload] };
+
+            ex.Apply(WithUpload(), NoSecrets);
+
+            // After what it depends on, before what depends on it; the bytes on stdin, not in the command.
+            Assert.Equal("create a v1", ssh.Commands[0]);
+            Assert.Equal("create b v1", ssh.Commands[2]);
+            var copy = ssh.Calls.Single(c => c.Command.Contains("/inbox/archive", StringComparison.Ordinal));
+            Assert.Equal(Convert.ToBase64String(File.ReadAllBytes(file)), copy.Stdin.Trim());
+            Assert.Contains("mkdir -p", copy.Command, StringComparison.Ordinal);
+            // Same content and path: nothing; new content: copied again, in place.
+            Assert.Empty(ex.Apply(WithUpload(), NoSecrets));
+            File.WriteAllBytes(file, [9, 9]);
+            var again = Assert.Single(ex.Apply(WithUpload(), NoSecrets));
+            Assert.Equal(("up", ScriptKind.Update), (again.Step, again.Kind));
+            // No delete of its own: a destroy runs the steps' deletes and nothing for the copy.
+            ssh.Calls.Clear();
+            ex.Destroy();
+            Assert.Equal(["delete b v1", "delete a v1"], ssh.Commands);
+            Assert.True(ex.State.IsEmpty);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>A made-up step whose commands name it and its version ("create a v1").</summary>
     private static RemoteStep S(string name, string[]? deps = null, string[]? identityFrom = null, string? replaceOn = null,
         bool update = false, bool delete = true, string version = "1", bool retain = false, PlanSecret[]? secrets = null) => new()

@@ -12,9 +12,11 @@ namespace ZtnetInfra.HostTests.Scenarios;
 /// backup to a restic repository that then leaves the VM, the VM's disk is reset (a new server:
 /// nothing of the old one is left), the repository comes back as a backup server would serve it,
 /// and a new stack with restoreFrom restic:latest comes up with the same controller, network,
-/// member and database row. 47, extended: a backup made the way ZTNet's own admin page makes it on
-/// a docker-compose install (a dump by the postgres superuser) is brought in the same way, onto the
-/// purged host.
+/// member and database row, and ZTNet's own admin backups. 47, extended: a backup made the way
+/// ZTNet's own admin page makes it on a docker-compose install (a dump by the postgres superuser),
+/// downloaded to the workstation, is brought in the same way onto the purged host: sent by the
+/// stack (restoreFrom file:, a CopyToRemote as the sudo login into its inbox), and gone from the
+/// host once restored.
 /// </summary>
 public sealed partial class StackOnTestHostTests
 {
@@ -151,6 +153,10 @@ public sealed partial class StackOnTestHostTests
             cd / && rm -rf "$stage"
             """);
         output.WriteLine(host.Guest.RootOk($"tar -tzvf {archive} | sed -n 1,8p"));
+        // Downloaded from ZTNet's admin page to the workstation; nothing of it stays on the server.
+        var workstation = Directory.CreateTempSubdirectory("ztnet-workstation-").FullName;
+        var local = Path.Combine(workstation, Path.GetFileName(archive));
+        File.WriteAllBytes(local, Convert.FromBase64String(host.Guest.RootOk($"base64 -w0 {archive} && rm -f {archive}").Trim()));
 
         // The compose install is left behind: this host is purged and a new stack brings the archive in.
         host.Stack.Set(SettingKeys.RetainDataOnDestroy, "false");
@@ -158,16 +164,27 @@ public sealed partial class StackOnTestHostTests
         host.Stack.Destroy();
         host.Guest.RootOk($"test ! -e {s.DataDir}");
         var next = host.NewStack();
-        next.Set(SettingKeys.RestoreFrom, "host:" + archive);
+        next.Set(SettingKeys.RestoreFrom, "file:" + local);
         host.Replace(next);
         var run = host.Apply();
 
+        // Sent from the workstation (CopyToRemote, as the sudo login, into its own inbox), read there, and gone once restored.
+        var order = run.Select(r => r.Step).ToList();
+        Assert.True(order.IndexOf(RestoreSteps.InboxStep) < order.IndexOf(RestoreSteps.UploadName) && order.IndexOf(RestoreSteps.UploadName) < order.IndexOf(RestoreSteps.StepName), string.Join(", ", order));
         Assert.Contains($"is a ztnet backup of the controller {nwid[..10]}", run.Single(r => r.Step == RestoreSteps.StepName).Result.Stdout, StringComparison.Ordinal);
+        Assert.Equal($"{host.Env.Login} 700 0", host.Guest.RootOk($"stat -c '%U %a' {RestoreSteps.Inbox} && ls -A {RestoreSteps.Inbox} | wc -l").Replace('\n', ' ').Trim());
         AssertSameControllerAndData(nwid, "testhost_imported", "written under docker-compose");
         Assert.Equal(files, ControllerFiles(next.Settings.DataDir));
-        // ZTNet's own admin backups came back with the rest, where ZTNet looks for them.
-        Assert.Equal("made-on-the-old-server", host.Guest.AsServiceUserOk("podman exec ztnet cat /app/tmp/backups/ztnet_backup_old.tar.gz"));
         Assert.Equal(200, (await host.WaitForHttpsAsync(Minutes5)).Status);
+        // A second apply sends nothing again; removing the setting takes the inbox away, and nothing else.
         Assert.Empty(next.Apply());
+        next.Remove(SettingKeys.RestoreFrom);
+        var removal = next.Apply();
+        output.WriteLine("restoreFrom removed ran: " + string.Join(", ", removal.Select(r => $"{r.Step} {r.Kind}")));
+        Assert.Contains(removal, r => r.Step == RestoreSteps.InboxStep && r.Kind == ScriptKind.Delete);
+        Assert.DoesNotContain(removal, r => r.Step.StartsWith("unit-", StringComparison.Ordinal) || r.Step == RestoreSteps.UploadName || r.Step == RestoreSteps.StepName);
+        host.Guest.RootOk($"test ! -e {RestoreSteps.Inbox}");
+        AssertSameControllerAndData(nwid, "testhost_imported", "written under docker-compose");
+        Directory.Delete(workstation, recursive: true);
     }
 }
