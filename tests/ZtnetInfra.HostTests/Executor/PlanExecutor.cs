@@ -160,9 +160,18 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
     /// copy (sftpCopy, copyFile): as the SSH login, the parent made when missing (MkdirAll, no
     /// mode: the server's default), into PATH/BASENAME when PATH is a directory, else created or
     /// truncated in place (O_CREAT|O_TRUNC, no mode: a new file gets the server's default, an
-    /// existing one keeps its owner and mode). The bytes travel here as base64 on the command's
-    /// stdin, where the provider uses SFTP; only their digest is logged.
+    /// existing one keeps its owner and mode): Executor/copy-to-remote.sh. The bytes travel here as
+    /// base64 on the command's stdin, where the provider uses SFTP; only their digest is logged.
     /// </summary>
+    private static readonly string CopyScript = ReadResource("copy-to-remote.sh");
+
+    private static string ReadResource(string name)
+    {
+        using var stream = typeof(PlanExecutor).Assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"resource {name} is missing");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
     private void ApplyUpload(PlanUpload upload)
     {
         if (!Path.IsPathRooted(upload.LocalPath))
@@ -176,9 +185,7 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
             if (stored.SameInputsOtherwiseStoredAs(wanted)) state.Put(wanted);
             return;
         }
-        var dest = Sh.Quote(upload.RemotePath);
-        var name = Sh.Quote(Path.GetFileName(upload.LocalPath));
-        var command = $"set -e; d={dest}; if [ -d \"$d\" ]; then d=\"$d\"/{name}; else mkdir -p -- \"$(dirname -- \"$d\")\"; fi; base64 -d > \"$d\"";
+        var command = $"sh -c {Sh.Quote(CopyScript)} copy-to-remote {Sh.Quote(upload.RemotePath)} {Sh.Quote(Path.GetFileName(upload.LocalPath))}";
         Run(upload.Name, new StepScript(stored is null ? ScriptKind.Create : ScriptKind.Update, "", command), Convert.ToBase64String(bytes, Base64FormattingOptions.InsertLineBreaks) + "\n");
         state.Put(wanted);
     }
