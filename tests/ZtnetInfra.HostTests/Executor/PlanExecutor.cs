@@ -186,7 +186,7 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
             return;
         }
         var command = $"sh -c {Sh.Quote(CopyScript)} copy-to-remote {Sh.Quote(upload.RemotePath)} {Sh.Quote(Path.GetFileName(upload.LocalPath))}";
-        Run(upload.Name, new StepScript(stored is null ? ScriptKind.Create : ScriptKind.Update, "", command), Convert.ToBase64String(bytes, Base64FormattingOptions.InsertLineBreaks) + "\n");
+        Run(upload.Name, new StepScript(stored is null ? ScriptKind.Create : ScriptKind.Update, "", command), Convert.ToBase64String(bytes) + "\n");
         state.Put(wanted);
     }
 

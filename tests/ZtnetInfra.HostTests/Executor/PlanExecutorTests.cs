@@ -345,7 +345,8 @@ public sealed class PlanExecutorTests
     {
         var (ex, ssh) = New();
         var file = Path.Combine(Path.GetTempPath(), $"ztnet-upload-{Guid.NewGuid():N}.tar");
-        File.WriteAllBytes(file, [0, 1, 2, 255]);
+        // Long enough that a wrapping encoder would wrap it (with \r\n, which GNU base64 -d refuses).
+        File.WriteAllBytes(file, [.. Enumerable.Range(0, 300).Select(i => (byte)i)]);
         try
         {
             var upload = new PlanUpload { Name = "up", Title = "up", LocalPath = file, RemotePath = "/inbox/archive", DependsOn = ["a"] };
@@ -357,7 +358,8 @@ public sealed class PlanExecutorTests
             Assert.Equal("create a v1", ssh.Commands[0]);
             Assert.Equal("create b v1", ssh.Commands[2]);
             var copy = ssh.Calls.Single(c => c.Command.Contains("/inbox/archive", StringComparison.Ordinal));
-            Assert.Equal(Convert.ToBase64String(File.ReadAllBytes(file)), copy.Stdin.Trim());
+            Assert.Equal(Convert.ToBase64String(File.ReadAllBytes(file)) + "\n", copy.Stdin);
+            Assert.DoesNotContain('\r', copy.Stdin);
             Assert.Contains("mkdir -p", copy.Command, StringComparison.Ordinal);
             // Same content and path: nothing; new content: copied again, in place.
             Assert.Empty(ex.Apply(WithUpload(), NoSecrets));
