@@ -114,7 +114,7 @@ public static class Renderer
             : "(no other valid value to compare)";
         if (radius.Count == 0) return "none";
         var names = string.Join(", ", radius.Select(n => $"`{n}`"));
-        if (radius.Count == plan.Steps.Length && plan.Steps.All(s => radius.Contains(s.Name))) return key.ConnectionOnly ? "every step (the SSH connection is an input of each)" : "every step";
+        if (radius.Count == plan.Steps.Length + plan.Uploads.Length && plan.Steps.All(s => radius.Contains(s.Name))) return key.ConnectionOnly ? "every step (the SSH connection is an input of each)" : "every step";
         return key.Secret ? $"standard input of {names}" : names;
     }
 }

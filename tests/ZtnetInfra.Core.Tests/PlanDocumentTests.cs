@@ -95,6 +95,11 @@ public class PlanDocumentTests
         Assert.Contains("## Files sent from the workstation", doc);
         Assert.Contains($"| `{RestoreSteps.UploadName}` | `backups/ztnet-backup-20261201T030000Z.tar` | `{RestoreSteps.Inbox}/{RestoreSteps.UploadFile}` | `{RestoreSteps.InboxStep}` |", doc);
         Assert.DoesNotContain("## Files sent from the workstation", Renderer.PlanDocument(Stacks.Plan(Stacks.Minimal()), Stacks.Minimal()));
+        // The upload is a resource with inputs of its own: another file changes it, and the SSH
+        // connection (its input too) changes it with every step.
+        var rows = Rows(doc);
+        Assert.Contains($"`{RestoreSteps.UploadName}`", rows["ztnet:restoreFrom"]);
+        Assert.Equal("every step (the SSH connection is an input of each)", rows["ztnet:sshPort"]);
     }
 
     /// <summary>Independent of plan.md: change one setting, diff every step's full inputs. Null when the change is invalid here.</summary>

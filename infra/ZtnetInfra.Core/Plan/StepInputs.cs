@@ -9,7 +9,8 @@ public sealed record ConnectionInputs(
 
 /// <summary>
 /// Everything the Pulumi program gives one step's remote Command (infra/ZtnetInfra/ZtnetStack.cs):
-/// create, update and delete text, stdin, the connection, triggers and logging. The engine
+/// create, update and delete text, stdin, the connection, triggers and logging; for an upload's
+/// CopyToRemote, its file, remote path and connection. The engine
 /// diffs these inputs: a step runs again when any of them changes (pulumi-command v1.2.1
 /// provider/pkg/provider/remote: Update on a changed input, replace on changed Triggers).
 /// Secret values stand for themselves by an opaque token, never the value.
@@ -44,10 +45,15 @@ public sealed record StepInputs(
         var connection = new ConnectionInputs(s.Host, s.SshPort, s.SshUser, s.SshHostKey, key,
             s.BastionHost, s.BastionHost is null ? null : s.BastionPort, s.BastionHost is null ? null : s.BastionUser ?? s.SshUser,
             s.BastionHost is null ? null : s.BastionHostKey, s.BastionHost is null ? null : key);
-        return plan.Steps.ToDictionary(step => step.Name, step => new StepInputs(
+        var inputs = plan.Steps.ToDictionary(step => step.Name, step => new StepInputs(
             step.Create.Command, step.Update?.Command, step.Delete?.Command,
             string.Join('\n', step.SecretStdin.Select(x => $"{KeyOf(x).FullKey}={secrets[KeyOf(x)]}")),
             connection, string.Join('\n', step.ReplaceOn), step.Quiet));
+        // A CopyToRemote's inputs: its source (the file), its remote path and the same connection
+        // (pulumi-command v1.2.1 remote/copy.go, CopyToRemoteInputs).
+        foreach (var u in plan.Uploads)
+            inputs.Add(u.Name, new StepInputs($"copy-to-remote {u.LocalPath} {u.RemotePath}", null, null, "", connection, "", false));
+        return inputs;
     }
 
     /// <summary>Names of the steps whose inputs differ, or that exist on one side only.</summary>
