@@ -162,6 +162,9 @@ public sealed class PlanExecutor(ISshRunner ssh, ExecutorState state, TextWriter
     /// truncated in place (O_CREAT|O_TRUNC, no mode: a new file gets the server's default, an
     /// existing one keeps its owner and mode): Executor/copy-to-remote.sh. The bytes travel here as
     /// base64 on the command's stdin, where the provider uses SFTP; only their digest is logged.
+    /// Looser than the provider there: it does not need sshd's sftp subsystem (the lab's has it).
+    /// Stricter in one way: it takes only an absolute workstation path (the program makes a
+    /// relative setting relative to its own directory, which the executor does not have).
     /// </summary>
     private static readonly string CopyScript = ReadResource("copy-to-remote.sh");
 
