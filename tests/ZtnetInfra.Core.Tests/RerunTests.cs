@@ -28,6 +28,10 @@ public class RerunTests
                     if [ "$1 $2" = "secret create" ]; then for a in "$@"; do name=${last:-}; last=$a; done; cat > "{{Home}}/secret-$name"; fi
                     if [ "$1" = exec ]; then cat >> "{{Home}}/exec-stdin.log"; fi
                     if [ "$1 $2" = "secret inspect" ]; then [ -f "{{Home}}/secret-$3" ]; exit $?; fi
+                    # systemctl is-active exits 3 for a unit that is not running (systemd's
+                    # src/systemctl/systemctl-is-active.c, EXIT_PROGRAM_NOT_RUNNING): here when "inactive" exists.
+                    if [ "$1 $2" = "--user is-active" ] && [ -e "{{Home}}/inactive" ]; then exit 3; fi
+                    if [ "$1 $2" = "--user is-enabled" ]; then echo enabled; fi
                     exit 0
                     """);
                 if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -61,9 +65,10 @@ public class RerunTests
         var caddyConfig = Directory.CreateDirectory(Path.Combine(host.Data, "caddy_config")).FullName;
         File.SetUnixFileMode(caddyConfig, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
+        // The unit runs (enable-units' record aside): a changed text reloads the manager and restarts it.
         var first = host.Run(step.Create);
         Assert.Equal(0, first.ExitCode);
-        Assert.Equal(["systemctl --user daemon-reload", "systemctl --user try-restart container-caddy.service"], host.Calls());
+        Assert.Equal(["systemctl --user is-active --quiet container-caddy.service", "systemctl --user daemon-reload", "systemctl --user try-restart container-caddy.service"], host.Calls());
         var written = File.ReadAllText(Path.Combine(host.Home, ".config/systemd/user/container-caddy.service"));
         Assert.Equal(Stacks.Plan(Stacks.Minimal()).Units.Single(u => u.Name == "container-caddy.service").Render(), written);
 
@@ -76,7 +81,7 @@ public class RerunTests
         host.ClearCalls();
         var edited = Stacks.Plan(Stacks.With(("caddyImage", "docker.io/library/caddy:2.10.2-alpine"))).Step("unit-caddy");
         Assert.Equal(0, host.Run(edited.Create).ExitCode);
-        Assert.Equal(["systemctl --user daemon-reload", "systemctl --user try-restart container-caddy.service"], host.Calls());
+        Assert.Equal(["systemctl --user is-active --quiet container-caddy.service", "systemctl --user daemon-reload", "systemctl --user try-restart container-caddy.service"], host.Calls());
         // No temp file left behind: the directory holds the unit and nothing else.
         Assert.Equal(["container-caddy.service"], Directory.GetFiles(Path.Combine(host.Home, ".config/systemd/user")).Select(Path.GetFileName));
         Assert.Equal(["ztnet-infra-caddy.json"], Directory.GetFiles(Path.Combine(host.Data, "caddy_config")).Select(Path.GetFileName));
@@ -87,8 +92,37 @@ public class RerunTests
         host.ClearCalls();
         var domain = Stacks.Plan(Stacks.With(("caddyImage", "docker.io/library/caddy:2.10.2-alpine"), ("domain", "other.example.org"))).Step("unit-caddy");
         Assert.Equal(0, host.Run(domain.Create).ExitCode);
-        Assert.Equal(["systemctl --user daemon-reload", "systemctl --user try-restart container-caddy.service"], host.Calls());
+        Assert.Equal(["systemctl --user is-active --quiet container-caddy.service", "systemctl --user daemon-reload", "systemctl --user try-restart container-caddy.service"], host.Calls());
         Assert.Contains("\"other.example.org\"", File.ReadAllText(Path.Combine(host.Data, "caddy_config", "ztnet-infra-caddy.json")));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void On_a_fresh_host_a_unit_step_only_writes_and_enable_units_reloads_the_manager_once()
+    {
+        using var host = new FakeHost();
+        var plan = Stacks.Plan(Stacks.Minimal());
+        Directory.CreateDirectory(Path.Combine(host.Data, "caddy_config"));
+        File.WriteAllText(Path.Combine(host.Home, "inactive"), "");
+
+        // Nothing started yet, no record of enable-units: the file is written, the manager is not reloaded.
+        var first = host.Run(plan.Step("unit-caddy").Create);
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Equal(["systemctl --user is-active --quiet container-caddy.service"], host.Calls());
+        Assert.Contains("container-caddy.service written (enable-units loads and starts it)", first.Output);
+        Assert.True(File.Exists(Path.Combine(host.Home, ".config/systemd/user/container-caddy.service")));
+
+        // enable-units: one reload for every unit file, then enable and start.
+        host.ClearCalls();
+        Assert.Equal(0, host.Run(plan.Step("enable-units").Create).ExitCode);
+        Assert.Equal("systemctl --user daemon-reload", host.Calls()[0]);
+        Assert.Single(host.Calls(), c => c == "systemctl --user daemon-reload");
+
+        // With enable-units' record there, a changed text reloads and restarts, whatever is-active says.
+        host.ClearCalls();
+        var edited = Stacks.Plan(Stacks.With(("caddyImage", "docker.io/library/caddy:2.10.2-alpine"))).Step("unit-caddy");
+        Assert.Equal(0, host.Run(edited.Create).ExitCode);
+        Assert.Equal(["systemctl --user daemon-reload", "systemctl --user is-enabled container-caddy.service", "systemctl --user try-restart container-caddy.service"], host.Calls());
     }
 
     [Fact]

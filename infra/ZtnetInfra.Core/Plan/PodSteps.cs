@@ -94,15 +94,11 @@ internal static class PodSteps
             delete: delete, dependsOn: ["enable-units"], secrets: [PlanSecret.PostgresPassword, PlanSecret.AuthSecret]);
     }
 
-    /// <summary>Pulls at once: all four (a registry serves them independently; podman locks its store per layer).</summary>
-    private const int MaxPulls = 4;
-
     public static RemoteStep Images(StepFactory f, StackSettings st)
     {
         string[] images = [st.PostgresImage, st.ZerotierImage, st.ZtnetImage, st.CaddyImage];
-        var s = new Script("pull the four images (only those not present yet, at the same time), before any container uses them", "images.create.sh")
-            .Array("images", images)
-            .Var("max_pulls", MaxPulls);
+        var s = new Script("pull the four images (only those not present yet, in one podman pull that fetches each image's layers at once), before any container uses them", "images.create.sh")
+            .Array("images", images);
         var delete = new Script("remove the images this stack pulled, where no container uses them any more", "images.delete.sh")
             .Array("images", images);
         return f.Make("images", "Pull the container images", StepAccount.ServiceUser, s, delete: delete, dependsOn: ["service-user"]);

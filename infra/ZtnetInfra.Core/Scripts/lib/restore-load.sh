@@ -45,6 +45,8 @@ restore_controller() {
 # shellcheck disable=SC2154 # the inputs above
 restore_database() {
   local err key
+  # The unit steps write their files without reloading the manager before enable-units has run.
+  systemctl --user daemon-reload
   systemctl --user start "$pg_unit"
   if ! pg_wait_tcp; then
     echo "ztnet-infra: PostgreSQL did not become ready within 600 s; see: journalctl --user -u $pg_unit" >&2
