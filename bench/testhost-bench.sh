@@ -10,7 +10,8 @@
 # on a freshly booted VM), no-op apply seconds and remote commands, single-setting apply (the
 # Caddy image) seconds and remote commands, and ZTNet's downtime during that Caddy-only change
 # (HTTPS probes through Caddy from outside the VM every 250 ms; whether the ZTNet container
-# itself restarted). Software emulation (TCG) makes every number here much larger than on KVM.
+# itself restarted), and how busy the guest's CPUs were during the fresh apply (near 100 %: the
+# apply is bound by CPU, and running more at once cannot shorten it). Software emulation (TCG) makes every number here much larger than on KVM.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 TH=$REPO/tests/testhost
@@ -48,6 +49,7 @@ test host benchmark ($(nproc) cores, accel $(cat "$TESTHOST_RUN/accel"), $(date 
   image build                    ${build}
   boot to SSH + systemd          $(cat "$TESTHOST_RUN/bench-parallel-boot") s
   fresh apply, parallel          $(get parallel fresh_apply_seconds) s, $(get parallel fresh_apply_remote_commands) remote commands (the engine's default degree)
+  guest CPUs busy, fresh apply   $(get parallel fresh_apply_guest_cpu_busy_percent) % ($(get parallel fresh_apply_guest_cpu_seconds) CPU-seconds of the guest's $(get parallel fresh_apply_seconds) s x its CPUs)
   fresh apply, one at a time     $(get sequential fresh_apply_seconds) s, $(get sequential fresh_apply_remote_commands) remote commands (empty with BENCH_QUICK=1)
   no-op apply                    $(get parallel noop_apply_seconds) s, $(get parallel noop_apply_remote_commands) remote commands
   single setting (Caddy image)   $(get parallel caddy_image_apply_seconds) s, $(get parallel caddy_image_apply_remote_commands) remote commands

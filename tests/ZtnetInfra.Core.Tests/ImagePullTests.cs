@@ -68,6 +68,8 @@ public class ImagePullTests
         Assert.Equal([$"podman pull --quiet {string.Join(' ', Images)}"], Pulls(bin));
         foreach (var image in Images) Assert.True(File.Exists(Path.Combine(bin.Home, "store", Key(image))));
         Assert.DoesNotContain(Lines(bin, "calls"), c => c.StartsWith("sleep", StringComparison.Ordinal));
+        // A pull that exits 0 brought every image: the store is not asked again after it.
+        Assert.Equal(Images.Length, Lines(bin, "calls").Count(c => c.StartsWith("podman image exists", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -31,8 +31,8 @@ for image in "${images[@]}"; do
 done
 for try in 1 2 3; do
   wanted=("${missing[@]}")
-  podman pull --quiet "${wanted[@]}" >/dev/null 2>"$err" || true
-  find_missing
+  # podman pull exits 0 only when every image arrived (pull.go: any error is returned at the end).
+  if podman pull --quiet "${wanted[@]}" >/dev/null 2>"$err"; then missing=(); else find_missing; fi
   for image in "${wanted[@]}"; do
     if [[ " ${missing[*]} " != *" $image "* ]]; then echo "ztnet-infra: pulled $image"; fi
   done

@@ -20,11 +20,19 @@ public sealed class BenchTests(TestHostFixture host, ITestOutputHelper output) :
         void Put(string key, double value) => results.Add((key, value.ToString("0.0", CultureInfo.InvariantCulture)));
         void PutInt(string key, int value) => results.Add((key, value.ToString(CultureInfo.InvariantCulture)));
 
+        var cpuBefore = GuestCpu();
         var watch = Stopwatch.StartNew();
         var fresh = host.Stack.Apply();
         host.Applied = true;
         Put("fresh_apply_seconds", watch.Elapsed.TotalSeconds);
         PutInt("fresh_apply_remote_commands", fresh.Count);
+        // How busy the guest's CPUs were over the fresh apply (the two /proc/stat reads included):
+        // near 100 % means the apply is bound by CPU, not by waiting, and running more at once
+        // cannot shorten it.
+        var cpuAfter = GuestCpu();
+        var total = cpuAfter.Total - cpuBefore.Total;
+        Put("fresh_apply_guest_cpu_busy_percent", total > 0 ? 100.0 * (total - (cpuAfter.Idle - cpuBefore.Idle)) / total : -1);
+        Put("fresh_apply_guest_cpu_seconds", (total - (cpuAfter.Idle - cpuBefore.Idle)) / 100.0);
         // Each step's own command time, in plan order: where a regression happened.
         results.Add(("fresh_apply_steps", Durations(fresh)));
 
@@ -59,6 +67,18 @@ public sealed class BenchTests(TestHostFixture host, ITestOutputHelper output) :
         output.WriteLine(text);
         if (Environment.GetEnvironmentVariable("BENCH_OUT") is { Length: > 0 } path) File.WriteAllText(path, text);
         Assert.Empty(noop);
+    }
+
+    /// <summary>
+    /// The guest's CPU time so far, in USER_HZ ticks (100 a second on Linux), from /proc/stat's
+    /// first line: all of it, and the idle part (idle and iowait; proc(5)).
+    /// </summary>
+    private (long Total, long Idle) GuestCpu()
+    {
+        var fields = host.Guest.RootOk("head -n 1 /proc/stat").Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        // user nice system idle iowait irq softirq steal (guest and guest_nice are inside user and nice)
+        return (fields.Take(8).Sum(), fields[3] + fields[4]);
     }
 
     private static string Durations(IEnumerable<Executor.CommandRecord> records) =>

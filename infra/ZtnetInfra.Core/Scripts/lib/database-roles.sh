@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Library: PostgreSQL as ZTNet's stack sets it up, shared by database-password (every apply) and
 # restore (a backup loaded before ZTNet's first start), run as the service user.
-#   pg_wait_tcp            waits (bounded, 600 s) until the server answers over TCP: the
+#   pg_wait_tcp            waits (bounded, about 600 s) until the server answers over TCP: the
 #                          entrypoint's first-start server answers on the socket only, then shuts
 #                          down (seen on the VM: "the database system is shutting down")
 #   pg_hba_close           TCP lines whose method is trust become scram-sha-256; prints 1 if any did
@@ -11,10 +11,15 @@
 #   ztnet_schema_sql       ZTNet's role owns schema public in its database (2. below)
 # Inputs: pg_container; pg_password (may be empty: only masked out of error messages).
 # shellcheck disable=SC2154 # the inputs above
+# The polling runs inside the container, once a second for up to a minute per podman exec: an exec
+# costs seconds of CPU on a slow host, pg_isready a fraction of one. An exec that fails at once (the
+# container is not there yet, or was started again) is tried again a second later.
 pg_wait_tcp() {
-  for _ in $(seq 1 300); do
-    if podman exec "$pg_container" pg_isready -q -h 127.0.0.1 -U postgres >/dev/null 2>&1; then return 0; fi
-    sleep 2
+  local deadline=$((SECONDS + 600))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    # shellcheck disable=SC2016 # expanded by the container's sh
+    if podman exec "$pg_container" sh -c 'i=0; while [ "$i" -lt 60 ]; do pg_isready -q -h 127.0.0.1 -U postgres && exit 0; i=$((i + 1)); sleep 1; done; exit 1' >/dev/null 2>&1; then return 0; fi
+    sleep 1
   done
   return 1
 }
