@@ -100,12 +100,15 @@ else
   if ours "$secrets_dir" && [ -d "$secrets_dir" ]; then rmdir -- "$secrets_dir" 2> /dev/null || true; fi
 fi
 # A changed schedule takes effect at once: a running timer is restarted (seen on the VM: after a
-# daemon-reload alone it showed no next trigger).
+# daemon-reload alone it showed no next trigger). The timers are enabled in one call: each
+# `systemctl enable` reloads the manager (systemd src/systemctl/systemctl-enable.c, verb_enable).
+timers=()
 for t in "$timer" "$check_timer" "$auto_update_timer"; do
-  if [ -e "$unit_dir/$t" ]; then
-    systemctl enable --now "$t" > /dev/null 2>&1 || systemctl enable --now "$t"
-    if [ "$reload" = 1 ]; then systemctl restart "$t"; fi
-  fi
+  if [ -e "$unit_dir/$t" ]; then timers+=("$t"); fi
 done
+if [ "${#timers[@]}" -gt 0 ]; then
+  systemctl enable --now "${timers[@]}" > /dev/null 2>&1 || systemctl enable --now "${timers[@]}"
+  if [ "$reload" = 1 ]; then systemctl restart "${timers[@]}"; fi
+fi
 echo "ztnet-infra: backups ${schedule:+on $schedule }into the data directory's backups/${repository:+, copied to $repository}; take one now: sudo systemctl start $service"
 if [ -n "$auto_update_timer_text" ]; then echo "ztnet-infra: $auto_update_timer runs podman auto-update daily, each time after a backup"; fi

@@ -6,7 +6,9 @@
 : "${units[0]:?}" "${enabled_record:?}"
 mkdir -p "$HOME/$(dirname "$enabled_record")"
 printf 'enabled by ztnet-infra enable-units\n' > "$HOME/$enabled_record"
-systemctl --user daemon-reload
+# enable reloads the manager after it links the units (systemd src/systemctl/systemctl-enable.c,
+# verb_enable: "Try to reload if enabled", unless --no-reload), which loads the unit files the unit
+# steps wrote: one reload for them all.
 systemctl --user enable "${units[@]}"
 systemctl --user start "${units[@]}"
 systemctl --user is-active "${units[@]}" || true
