@@ -28,17 +28,34 @@ public class HealthGateLoopTests
         File.WriteAllText(token, "abcdefghijklmnopqrstuvwx\n");
         File.SetLastWriteTimeUtc(token, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
         if (flap) File.WriteAllText(Path.Combine(bin.Home, "flap"), "");
+        // The PostgreSQL round's own script runs (by the machine's sh) against a psql that answers as
+        // the database-password step leaves the server: over TCP only ZTNet's role, with a password;
+        // over the socket the superuser, whose session reads rolsuper f.
+        var pgBin = Path.Combine(bin.Home, "pg-bin");
+        Directory.CreateDirectory(pgBin);
+        File.WriteAllText(Path.Combine(pgBin, "psql"), """
+            #!/bin/sh
+            # Flags in $HOME: trust (TCP logins need no password), super (ztnet is a superuser),
+            # down (the server refuses every TCP login).
+            case " $* " in
+              *" -h 127.0.0.1 "*) if [ -e "$HOME/down" ]; then echo 'psql: error: connection to server at "127.0.0.1", port 5432 failed: Connection refused' >&2; exit 2; fi ;;
+            esac
+            case " $* " in
+              *" -h 127.0.0.1 -U ztnet "*) [ -n "${PGPASSWORD:-}" ] || [ -e "$HOME/trust" ] || { echo 'psql: error: fe_sendauth: no password supplied' >&2; exit 2; }; echo 1 ;;
+              *" -h 127.0.0.1 "*) echo 'psql: error: FATAL:  password authentication failed' >&2; exit 2 ;;
+              *) cat >/dev/null; if [ -e "$HOME/super" ]; then echo t; else echo f; fi ;;
+            esac
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path.Combine(pgBin, "psql"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         bin.Tool("podman", $$$"""
             h={{{bin.Home}}}
-            echo "podman $*" >> "$h/calls"
+            printf 'podman %s\n' "$(printf '%s' "$*" | tr '\n' ' ')" >> "$h/calls"
             case "$*" in
               "inspect --format {{.Name}} {{.State.StartedAt.Unix}} "*)
                 n=0; if [ -e "$h/flap" ]; then n=$(( $(cat "$h/n" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$h/n"; fi
                 for c in "${@:4}"; do echo "$c $((2000000000 + n))"; done ;;
               "exec -i ztnet sh -c "*) cat >/dev/null; cat "$h/status" ;;
-              "exec postgres psql "*) exit 2 ;;
-              "exec -i postgres sh -c "*) cat >/dev/null; [ "$8" = ztnet ] || exit 2 ;;
-              "exec -i postgres psql "*) cat >/dev/null; echo f ;;
+              "exec -i postgres sh -c "*) shift 4; PATH={{{pgBin}}}:$PATH sh "$@" ;;
               "container exists "*) ;;
               *) echo "unexpected podman $*" >&2; exit 2 ;;
             esac
@@ -81,7 +98,8 @@ public class HealthGateLoopTests
             Assert.Contains("no container restarted", r.Output);
             // The configuration checks ran in the series' first round only; the others checked what can stop working.
             var calls = File.ReadAllLines(Path.Combine(bin.Home, "calls"));
-            Assert.Equal(1, calls.Count(c => c.StartsWith("podman exec postgres psql -X -w", StringComparison.Ordinal)));
+            Assert.Equal(1, calls.Count(FullPostgresRound));
+            Assert.True(calls.Count(c => c.StartsWith("podman exec -i postgres sh -c", StringComparison.Ordinal)) >= 3, r.Output);
             Assert.True(calls.Count(c => c.StartsWith("podman exec -i ztnet", StringComparison.Ordinal)) >= 3, r.Output);
         }
     }
@@ -97,9 +115,32 @@ public class HealthGateLoopTests
             Assert.NotEqual(0, r.ExitCode);
             Assert.Contains("failed check: a container started again between two passing rounds (it flaps)", r.Output);
             // After each restart the next series starts with a full round again.
-            Assert.True(File.ReadAllLines(Path.Combine(bin.Home, "calls")).Count(c => c.StartsWith("podman exec postgres psql -X -w", StringComparison.Ordinal)) > 1);
+            Assert.True(File.ReadAllLines(Path.Combine(bin.Home, "calls")).Count(FullPostgresRound) > 1);
         }
     }
+
+    [Theory]
+    [InlineData("trust", "failed check: PostgreSQL accepts a TCP login from the pod without a password (pg_hba.conf trusts it)")]
+    [InlineData("super", "failed check: ZTNet's database role ztnet is a superuser (rolsuper: t)")]
+    [InlineData("down", "failed check: PostgreSQL refuses ZTNet's role ztnet with the current password over TCP: psql: error: connection to server at \"127.0.0.1\", port 5432 failed: Connection refused")]
+    public void A_database_check_that_fails_is_named_and_the_password_is_not_shown(string flag, string named)
+    {
+        var (bin, body) = Host(timeout: 3, flap: false);
+        using (bin)
+        {
+            File.WriteAllText(Path.Combine(bin.Home, flag), "");
+            var r = Run(bin, body);
+
+            Assert.NotEqual(0, r.ExitCode);
+            Assert.Contains(named, r.Output);
+            Assert.DoesNotContain("password1234567890", r.Output);
+            Assert.DoesNotContain("password1234567890", File.ReadAllText(Path.Combine(bin.Home, "calls")));
+        }
+    }
+
+    /// <summary>A podman call of the gate's PostgreSQL round with the configuration checks (a full round).</summary>
+    private static bool FullPostgresRound(string call) =>
+        call.StartsWith("podman exec -i postgres sh -c", StringComparison.Ordinal) && call.EndsWith(" sh ztnet postgres ztnet full", StringComparison.Ordinal);
 
     /// <summary>ZeroTier's /status as zerotier-one answers it (service/OneService.cpp: the node's address, pretty-printed JSON).</summary>
     private static string Status(string address) => $"{{\n \"address\": \"{address}\",\n \"online\": true\n}}\n";

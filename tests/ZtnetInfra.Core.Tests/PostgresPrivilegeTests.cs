@@ -231,15 +231,21 @@ public class PostgresPrivilegeTests
             AssertOk(rotation);
             Assert.False(pg.ZtnetIsSuperuser());
             AssertRotated(pg);
-            // The gate's rolsuper check, its own text run through the stand-in podman: the
-            // superuser over the socket, in database postgres, catalog names qualified.
-            Assert.Equal("f", GateRolsuper(pg));
+            // The gate's PostgreSQL round, its own text run through the stand-in podman: rolsuper read
+            // by the superuser over the socket, in database postgres, catalog names qualified; ZTNet's
+            // role logs in with its password only; the superuser not at all over TCP.
+            var round = GateRound(pg, PostgresServer.NewPassword);
+            Assert.Equal("0 f", round["super"]);
+            Assert.Equal("0 1", round["login"]);
+            Assert.NotEqual("0", round["nopass"].Split(' ')[0]);
+            Assert.NotEqual("0", round["supertcp"].Split(' ')[0]);
+            Assert.NotEqual("0", GateRound(pg, PostgresServer.Password)["login"].Split(' ')[0]);
             // If ztnet were a superuser, its own session (with a search_path it chose: pg_catalog is
             // searched first unless placed later) would still read f; the gate's reads t.
             pg.Super("postgres", "ALTER ROLE ztnet SUPERUSER");
             Assert.Equal("f", pg.AsZtnet(PostgresServer.NewPassword, "SET search_path = public, pg_catalog; SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Output.Trim());
             Assert.True(pg.ZtnetIsSuperuser());
-            Assert.Equal("t", GateRolsuper(pg));
+            Assert.Equal("0 t", GateRound(pg, PostgresServer.NewPassword)["super"]);
         }
     }
 
@@ -324,20 +330,25 @@ public class PostgresPrivilegeTests
         Assert.Equal(0, pg.AsZtnet(PostgresServer.Password, "SELECT 1").ExitCode);
     }
 
-    /// <summary>The gate's rolsuper lines (from <c>if ! super=$(</c> to its <c>then</c>), run with the gate's inputs.</summary>
-    private static string GateRolsuper(PostgresServer pg)
+    /// <summary>
+    /// The gate's PostgreSQL round (its pg_round_sh, the gate's own text), a full one, run as the
+    /// gate runs it: through the stand-in podman, by busybox sh, with the password on stdin.
+    /// Returns each check's line: NAME → "STATUS OUTPUT".
+    /// </summary>
+    private static Dictionary<string, string> GateRound(PostgresServer pg, string password)
     {
         var lines = ZtnetInfra.Core.Shell.ScriptSource.Get("health-gate.create.sh").Code.Split('\n');
-        var first = Array.FindIndex(lines, l => l.TrimStart().StartsWith("if ! super=$(", StringComparison.Ordinal));
-        Assert.True(first >= 0, "the gate has no rolsuper check");
-        var last = Array.FindIndex(lines, first, l => l.TrimEnd().EndsWith("; then", StringComparison.Ordinal));
-        var check = string.Join("\n", lines[first..(last + 1)]).Trim();
-        Assert.Contains("pg_catalog.pg_roles", check);
-        Assert.Contains("-d postgres", check);
-        var script = "set -euo pipefail\npg_container=postgres db_role=ztnet db_superuser=postgres body=$(mktemp)\n"
-            + check + " cat \"$body\"; exit 1; fi\nprintf '%s' \"$super\"\n";
-        var r = Tools.Run("bash", ["-c", script], env: new Dictionary<string, string> { ["PATH"] = pg.Host.Bin + ":" + Environment.GetEnvironmentVariable("PATH") });
+        var first = Array.FindIndex(lines, l => l.StartsWith("pg_round_sh='", StringComparison.Ordinal));
+        Assert.True(first >= 0, "the gate has no PostgreSQL round");
+        var last = Array.FindIndex(lines, first, l => l == "fi'");
+        var assignment = string.Join("\n", lines[first..(last + 1)]);
+        Assert.Contains("pg_catalog.pg_roles", assignment);
+        Assert.Contains("-d postgres", assignment);
+        var script = "set -euo pipefail\n" + assignment
+            + "\nprintf '%s\\n' \"$1\" | podman exec -i postgres sh -c \"$pg_round_sh\" sh ztnet postgres ztnet full\n";
+        var r = Tools.Run("bash", ["-c", script, "gate", password], env: new Dictionary<string, string> { ["PATH"] = pg.Host.Bin + ":" + Environment.GetEnvironmentVariable("PATH") });
         Assert.True(r.ExitCode == 0, r.Output);
-        return r.Output.Trim();
+        Assert.DoesNotContain(password, r.Output);
+        return r.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(l => l.Split(' ', 2)[0], l => l.Split(' ', 2)[1].TrimEnd());
     }
 }

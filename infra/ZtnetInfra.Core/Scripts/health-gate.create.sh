@@ -39,16 +39,42 @@ if [ -n "$ip" ]; then args+=(--connect-to "$ip:$port:127.0.0.1:$port"); fi
 if [ -n "$ca" ]; then args+=(--cacert "$ca"); fi
 if [ -n "$ca_pem" ]; then printf '%s' "$ca_pem" > "$roots"; args+=(--cacert "$roots"); fi
 if [ -n "$unverified" ]; then args+=(--insecure); fi
-# A TCP login from inside the pod with the current password, as ROLE, running SQL. The password
-# reaches psql on stdin and lives only in that process's environment.
-tcp_login() {
-  printf '%s\n' "$pg_password" | podman exec -i "$pg_container" sh -c 'IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -X -w -h 127.0.0.1 -U "$1" -d "$3" -Atc "$2"' sh "$1" "$2" "$db_name"
+# A round's PostgreSQL checks, run by the container's sh (busybox in the Alpine image) in one podman
+# exec (an exec costs seconds of CPU on a slow host). Arguments: ZTNet's role, the superuser, the
+# database, full|live; stdin: ZTNet's password, which lives only in the environment of the psql
+# that logs in with it. Each check prints one line, NAME STATUS OUTPUT (psql's exit status, its
+# output on one line): login, ZTNet's role over TCP with the password; in a full round also nopass,
+# that role over TCP without one; super, rolsuper as the superuser sees it over the container's
+# socket in the maintenance database (ZTNet's own session could read a pg_roles of its making);
+# supertcp, the superuser over TCP with ZTNet's password.
+# shellcheck disable=SC2016 # expanded by the container's sh
+pg_round_sh='IFS= read -r pw
+say() { printf "%s %s %s\n" "$1" "$2" "$(printf "%s" "$3" | tr "\n" " " | cut -c1-200)"; }
+if [ "$4" = full ]; then
+  out=$(psql -X -w -h 127.0.0.1 -U "$1" -d "$3" -Atc "SELECT 1" 2>&1); say nopass $? "$out"
+  out=$(printf "%s\n" "SET search_path = pg_catalog, pg_temp;" "SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = :'"'"'role'"'"';" |
+    psql -X -q -At -v ON_ERROR_STOP=1 -v role="$1" -U "$2" -d postgres 2>&1); say super $? "$out"
+fi
+PGPASSWORD=$pw
+export PGPASSWORD
+out=$(psql -X -w -h 127.0.0.1 -U "$1" -d "$3" -Atc "SELECT 1" 2>&1); say login $? "$out"
+if [ "$4" = full ]; then
+  out=$(psql -X -w -h 127.0.0.1 -U "$2" -d "$3" -Atc "SELECT 1" 2>&1); say supertcp $? "$out"
+fi'
+# pg_answer NAME: the check's status and output from this round's lines (in $pg) into pg_rc and
+# pg_out; fails when the line is missing (the exec failed, or the container went away).
+pg_answer() {
+  local line
+  line=$(sed -n "s/^$1 //p" <<< "$pg" | head -n 1)
+  if [ -z "$line" ]; then last="PostgreSQL did not answer the gate's checks in the container $pg_container: $(head -c 200 "$body")"; where=postgres; return 1; fi
+  pg_rc=${line%% *}
+  pg_out=${line#* }
 }
 # check full|live: one round. Every round checks what can stop working (HTTPS through Caddy, the
 # controller's API, PostgreSQL accepting ZTNet's password, no container started again: the last
 # is read into started for the loop); a full round, the first of a series, also checks what is
 # configuration (no login without the password, ZTNet's role no superuser, the superuser closed
-# over TCP). Each podman call costs seconds on a slow host: a round makes three, a full one six.
+# over TCP). Each podman call costs seconds on a slow host: a round makes three, a full one too.
 check() {
   local code zt_started token_time zt_token zt_status
   if [ -n "$ca" ] && [ ! -f "$ca" ]; then last="Caddy has not created its local CA ($ca) yet"; where=caddy; return 1; fi
@@ -83,24 +109,26 @@ check() {
   if [ "$token_time" -gt "$zt_started" ]; then
     last="ZTNet started before ZeroTier wrote its current token ($token) and reads it only at start: restart it (systemctl --user restart $ztnet_unit as the service user)"; where=ztnet; return 1
   fi
-  if ! tcp_login "$db_role" 'SELECT 1' >/dev/null 2>"$body"; then
-    last="PostgreSQL refuses ZTNet's role $db_role with the current password over TCP: $(head -c 200 "$body")"; where=postgres; return 1
+  pg=$(printf '%s\n' "$pg_password" | podman exec -i "$pg_container" sh -c "$pg_round_sh" sh "$db_role" "$db_superuser" "$db_name" "$1" 2>"$body") || true
+  pg_answer login || return 1
+  if [ "$pg_rc" != 0 ]; then
+    last="PostgreSQL refuses ZTNet's role $db_role with the current password over TCP: $pg_out"; where=postgres; return 1
   fi
   if [ "$1" != full ]; then return 0; fi
-  if podman exec "$pg_container" psql -X -w -h 127.0.0.1 -U "$db_role" -d "$db_name" -Atc 'SELECT 1' >/dev/null 2>&1; then
+  pg_answer nopass || return 1
+  if [ "$pg_rc" = 0 ]; then
     last="PostgreSQL accepts a TCP login from the pod without a password (pg_hba.conf trusts it): the database-password step enforces scram-sha-256"; where=postgres; return 1
   fi
-  # rolsuper as the superuser sees it, over the container's socket in the maintenance database:
-  # ZTNet's own session could read a pg_roles of its making.
-  if ! super=$(printf '%s\n' 'SET search_path = pg_catalog, pg_temp;' "SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = :'role';" |
-    podman exec -i "$pg_container" psql -X -q -At -v ON_ERROR_STOP=1 -v role="$db_role" -U "$db_superuser" -d postgres 2>"$body"); then
-    last="the PostgreSQL superuser $db_superuser cannot read ZTNet's role over the container's socket: $(head -c 200 "$body")"; where=postgres; return 1
+  pg_answer super || return 1
+  if [ "$pg_rc" != 0 ]; then
+    last="the PostgreSQL superuser $db_superuser cannot read ZTNet's role over the container's socket: $pg_out"; where=postgres; return 1
   fi
-  if [ "$super" != f ]; then
-    last="ZTNet's database role $db_role is a superuser (rolsuper: $super): the database-password step makes it an ordinary role"; where=postgres; return 1
+  if [ "$pg_out" != f ]; then
+    last="ZTNet's database role $db_role is a superuser (rolsuper: $pg_out): the database-password step makes it an ordinary role"; where=postgres; return 1
   fi
   # The superuser has no password: the one ZTNet holds must not open it over TCP.
-  if tcp_login "$db_superuser" 'SELECT 1' >/dev/null 2>&1; then
+  pg_answer supertcp || return 1
+  if [ "$pg_rc" = 0 ]; then
     last="the PostgreSQL superuser $db_superuser accepts ZTNet's password over TCP: the database-password step removes its password"; where=postgres; return 1
   fi
   return 0
