@@ -10,8 +10,9 @@
 # on a freshly booted VM), no-op apply seconds and remote commands, single-setting apply (the
 # Caddy image) seconds and remote commands, and ZTNet's downtime during that Caddy-only change
 # (HTTPS probes through Caddy from outside the VM every 250 ms; whether the ZTNet container
-# itself restarted), and how busy the guest's CPUs were during the fresh apply (near 100 %: the
-# apply is bound by CPU, and running more at once cannot shorten it). Software emulation (TCG) makes every number here much larger than on KVM.
+# itself restarted), each step's time, and how busy the guest's CPUs were during the fresh apply
+# (near 100 %: the apply is bound by CPU, and running more at once cannot shorten it). Software
+# emulation (TCG) makes every number here much larger than on KVM.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 TH=$REPO/tests/testhost

@@ -4,8 +4,9 @@
 # restarts that unit if it runs (an edit takes effect, nothing else moves). Before enable-units has
 # run (its record is missing), with the unit not running, it only writes: enable-units reloads the
 # manager once for all. Written again after its own delete (`pulumi up --replace` of this step,
-# the fix `ztnet-infra status` gives for a hand edit or a stopped unit) once enable-units has run (its record is there), the unit is enabled
-# again and the pod's units are started, as enable-units left them.
+# the fix `ztnet-infra status` gives for a hand edit or a stopped unit) once enable-units has run
+# (its record is there), the unit is enabled again and the pod's units are started, as
+# enable-units left them.
 # Inputs: unit_name, unit_text (the unit file), config_file, config_text (a configuration file
 # written beside the unit, or both empty), root_file, root_text (for Caddy: the ACME CA's root
 # certificates, written beside it; an empty root_text removes the file: the setting was taken
@@ -31,8 +32,9 @@ fi
 write_file "$HOME/.config/systemd/user/$unit_name" 0644 "$unit_text"
 if [ "$config_changed" -eq 1 ]; then changed=1; fi
 if [ "$changed" -eq 1 ] && [ ! -e "$HOME/$enabled_record" ] && ! systemctl --user is-active --quiet "$unit_name"; then
-  # Nothing of the pod was started yet (a fresh host): enable-units' one daemon-reload loads every
-  # unit file at once, so this step does not reload the manager for each.
+  # Nothing of the pod was started yet (a fresh host): the reload of enable-units' `systemctl
+  # enable` loads every unit file at once, so this step does not reload the manager for each.
+  # is-active covers an enable-units delete cut off between removing its record and stopping.
   echo "ztnet-infra: $unit_name written (enable-units loads and starts it)"
 elif [ "$changed" -eq 1 ]; then
   systemctl --user daemon-reload
